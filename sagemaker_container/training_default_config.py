@@ -1,0 +1,75 @@
+"""Training defaults: the one documented reference of every training option.
+
+An experiment's training YAML (``TRAINING.CONFIG_FILE`` in the SageMaker config) overrides these,
+and ``KEY VALUE`` pairs on the launcher's command line override both. The launcher also sends every
+leaf as a job hyperparameter (``SOLVER.BASE_LR``), which ``main.py`` applies over the config channel.
+
+This module only declares values: it imports nothing but yacs, so the launcher can read it without
+PyTorch installed.
+"""
+
+from yacs.config import CfgNode as CN
+
+_C = CN()
+
+# Seed for Python, NumPy and PyTorch random number generators; the same seed and config give the
+# same weights on CPU.
+_C.SEED = 0
+
+# ---------------------------------------------------------------------------------------------- #
+# Data: the train and validation channels (SageMaker input channels, one folder each)
+# ---------------------------------------------------------------------------------------------- #
+_C.DATA = CN()
+# Input channel that holds the training split (read from SM_CHANNEL_<NAME>).
+_C.DATA.TRAIN_CHANNEL = "train"
+# Input channel that holds the validation split.
+_C.DATA.VALIDATION_CHANNEL = "validation"
+# File name of the split inside each channel folder: a NumPy .npz with arrays "images" (N, 8, 8)
+# float32 in [0, 1] and "labels" (N,) int64.
+_C.DATA.FILE_NAME = "digits.npz"
+# DataLoader worker processes per host; 0 loads in the training process.
+_C.DATA.NUM_WORKERS = 0
+
+# ---------------------------------------------------------------------------------------------- #
+# Model: a small convolutional classifier
+# ---------------------------------------------------------------------------------------------- #
+_C.MODEL = CN()
+# Output channels of each 3x3 convolution block, in order.
+_C.MODEL.CONV_CHANNELS = [32, 64]
+# Width of the hidden fully connected layer.
+_C.MODEL.HIDDEN_UNITS = 128
+# Dropout probability before the classifier head, 0.0 to 1.0.
+_C.MODEL.DROPOUT = 0.1
+# Number of output classes.
+_C.MODEL.NUM_CLASSES = 10
+
+# ---------------------------------------------------------------------------------------------- #
+# Solver: optimisation schedule
+# ---------------------------------------------------------------------------------------------- #
+_C.SOLVER = CN()
+# Passes over the training split.
+_C.SOLVER.EPOCHS = 15
+# Samples per step on each host (the global batch is BATCH_SIZE x number of hosts).
+_C.SOLVER.BATCH_SIZE = 64
+# Peak learning rate of the optimizer.
+_C.SOLVER.BASE_LR = 0.003
+# L2 weight decay.
+_C.SOLVER.WEIGHT_DECAY = 0.0001
+# Optimizer: "adamw" or "sgd" (SGD uses Nesterov momentum 0.9).
+_C.SOLVER.OPTIMIZER = "adamw"
+# Learning-rate schedule: "cosine" (decays to zero over EPOCHS) or "constant".
+_C.SOLVER.LR_SCHEDULE = "cosine"
+
+# ---------------------------------------------------------------------------------------------- #
+# Checkpoints: spot interruption and restart
+# ---------------------------------------------------------------------------------------------- #
+_C.CHECKPOINT = CN()
+# Save a checkpoint every this many epochs (and always on SIGTERM); 0 turns periodic saves off.
+_C.CHECKPOINT.PERIOD_EPOCHS = 1
+# How many most recent checkpoints to keep in the checkpoint directory.
+_C.CHECKPOINT.KEEP_LAST = 2
+
+
+def get_training_cfg_defaults() -> CN:
+    """Return a fresh copy of the defaults, so callers never mutate the module's node."""
+    return _C.clone()

@@ -1,0 +1,159 @@
+"""SageMaker job defaults: the one documented reference of every job option.
+
+Experiment YAML files (``configs/*.yaml``) override these, and ``KEY VALUE`` pairs after
+``run_sagemaker_job.py --config FILE`` override both. Each key's comment gives its meaning and, in
+brackets, the CreateTrainingJob field it becomes. Relative paths are resolved from the directory
+the launcher is run in. The training options live in ``sagemaker_container/training_default_config.py``;
+the two configs never share a top-level section, so a command-line override finds its owner by name.
+"""
+
+from yacs.config import CfgNode as CN
+
+_C = CN()
+
+# ---------------------------------------------------------------------------------------------- #
+# SAGEMAKER: where and how the job runs
+# ---------------------------------------------------------------------------------------------- #
+_C.SAGEMAKER = CN()
+# Execution role the job assumes, e.g. "arn:aws:iam::123456789012:role/SageMakerRole".
+# Required for ml.* instance types. [RoleArn]
+_C.SAGEMAKER.ROLE_ARN = ""
+# AWS region of the job, its bucket and its image, e.g. "us-east-1". Required for ml.* types;
+# local modes default to us-east-1 since they reach no AWS service. [client region]
+_C.SAGEMAKER.REGION = ""
+# Instance type: an "ml.*" training type (e.g. "ml.g5.xlarge"), or a local mode:
+#   "local"         - SageMaker local mode: the image runs under Docker on this machine;
+#   "local_gpu"     - the same with the GPUs exposed (one instance only);
+#   "local_process" - no Docker: the entry point runs as a process here, so breakpoints just work.
+# [ResourceConfig.InstanceType]
+_C.SAGEMAKER.INSTANCE_TYPE = "ml.g5.xlarge"
+# Number of instances; above 1 the job trains data-parallel across hosts. [ResourceConfig.InstanceCount]
+_C.SAGEMAKER.INSTANCE_COUNT = 1
+# Size of the storage volume attached to each instance, in GB. [ResourceConfig.VolumeSizeInGB]
+_C.SAGEMAKER.VOLUME_SIZE_GB = 30
+# KMS key that encrypts the instance storage volume; empty uses the AWS managed key.
+# [ResourceConfig.VolumeKmsKeyId]
+_C.SAGEMAKER.VOLUME_KMS_KEY_ID = ""
+# Keep the instances warm for this many seconds after the job ends so the next job with the same
+# settings starts in seconds (a warm pool); 0 turns it off, at most 3600. Not with spot.
+# [ResourceConfig.KeepAlivePeriodInSeconds]
+_C.SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS = 0
+# Longest the job may train, in seconds, before SageMaker stops it. [StoppingCondition.MaxRuntimeInSeconds]
+_C.SAGEMAKER.MAX_RUN_SECONDS = 86400
+# Train on spot capacity (up to about 70-90% cheaper). A lost instance restarts the job, which
+# resumes from its checkpoints (see CHECKPOINT). [EnableManagedSpotTraining]
+_C.SAGEMAKER.USE_SPOT_INSTANCES = False
+# With spot: longest to wait for capacity plus train, in seconds; must be >= MAX_RUN_SECONDS.
+# 0 means "not set" and is refused with spot. [StoppingCondition.MaxWaitTimeInSeconds]
+_C.SAGEMAKER.MAX_WAIT_SECONDS = 0
+# Prefix of the job name; the launcher appends a timestamp and a random suffix so every launch is
+# unique. Letters, digits and hyphens. [TrainingJobName]
+_C.SAGEMAKER.BASE_JOB_NAME = "experiment"
+# Folder of training code uploaded with the job, e.g. "sagemaker_container"; its requirements.txt
+# is installed when the job starts, so a code change needs no image rebuild. Empty runs the code
+# baked into the image (/opt/ml/code). Local modes always use this folder, defaulting to
+# sagemaker_container. [HyperParameters sagemaker_program / sagemaker_submit_directory]
+_C.SAGEMAKER.SOURCE_DIR = ""
+# Script inside SOURCE_DIR that starts training. [HyperParameters sagemaker_program]
+_C.SAGEMAKER.ENTRY_POINT = "main.py"
+# Extra environment variables for the container, NAME: "value" (at most 100). [Environment]
+_C.SAGEMAKER.ENVIRONMENT = CN(new_allowed=True)
+# Extra tags on the job, Key: "value". The launcher adds its own (experiment, git commit, config
+# location); at most 50 in all. [Tags]
+_C.SAGEMAKER.TAGS = CN(new_allowed=True)
+
+# ---------------------------------------------------------------------------------------------- #
+# NETWORK: VPC placement and isolation
+# ---------------------------------------------------------------------------------------------- #
+_C.NETWORK = CN()
+# Subnet IDs to run in, e.g. ["subnet-0abc1234"]; set together with SECURITY_GROUP_IDS.
+# [VpcConfig.Subnets]
+_C.NETWORK.SUBNETS = []
+# Security group IDs for the job's network interfaces, e.g. ["sg-0abc1234"]. [VpcConfig.SecurityGroupIds]
+_C.NETWORK.SECURITY_GROUP_IDS = []
+# Cut the container off from the network (no outbound calls; S3 channels still work).
+# [EnableNetworkIsolation]
+_C.NETWORK.ENABLE_NETWORK_ISOLATION = False
+# Encrypt traffic between the instances of a multi-instance job. [EnableInterContainerTrafficEncryption]
+_C.NETWORK.ENCRYPT_INTER_CONTAINER_TRAFFIC = False
+
+# ---------------------------------------------------------------------------------------------- #
+# IMAGE: the training image in ECR
+# ---------------------------------------------------------------------------------------------- #
+_C.IMAGE = CN()
+# Full image URI, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/digits-training:v1" (or a local
+# image name for local modes). Takes precedence over REPOSITORY and TAG.
+# [AlgorithmSpecification.TrainingImage]
+_C.IMAGE.URI = ""
+# ECR repository name, as given to build_and_push.sh; with TAG it composes
+# "<account>.dkr.ecr.<REGION>.amazonaws.com/<REPOSITORY>:<TAG>", the account being the role's
+# (SageMaker only passes roles of the caller's own account). For local modes: the local image name.
+_C.IMAGE.REPOSITORY = ""
+# Image tag within REPOSITORY, e.g. "v1" or a git commit.
+_C.IMAGE.TAG = "latest"
+
+# ---------------------------------------------------------------------------------------------- #
+# S3: where the experiment's records and outputs go
+# ---------------------------------------------------------------------------------------------- #
+_C.S3 = CN()
+# Bucket for configs, uploaded inputs, code, checkpoints and model output. Required for ml.* types.
+_C.S3.BUCKET = ""
+# Experiment name: every job's files go under s3://BUCKET/EXPERIMENT_NAME/<job-name>/, and the
+# list command filters by it. Letters, digits, ".", "_" and "-".
+_C.S3.EXPERIMENT_NAME = "default"
+# KMS key that encrypts the model and output archives; empty uses S3's default.
+# [OutputDataConfig.KmsKeyId]
+_C.S3.OUTPUT_KMS_KEY_ID = ""
+
+# ---------------------------------------------------------------------------------------------- #
+# INPUTS: input channels, name -> location
+# ---------------------------------------------------------------------------------------------- #
+# Each entry becomes a channel the container reads from /opt/ml/input/data/<name>. A value is an
+# S3 URI ("s3://bucket/prefix/") or a local folder or file; local paths are uploaded under the
+# job's prefix for ml.* types and mounted as they are in local modes. The channel name "config" is
+# reserved for the resolved configs. [InputDataConfig]
+_C.INPUTS = CN(new_allowed=True)
+
+# ---------------------------------------------------------------------------------------------- #
+# CHECKPOINT: spot resume
+# ---------------------------------------------------------------------------------------------- #
+_C.CHECKPOINT = CN()
+# Sync the container's checkpoint folder to S3 during the job and restore it on restart.
+_C.CHECKPOINT.ENABLED = True
+# Where checkpoints are kept in S3; empty means s3://BUCKET/EXPERIMENT_NAME/<job-name>/checkpoints/.
+# [CheckpointConfig.S3Uri]
+_C.CHECKPOINT.S3_URI = ""
+# Folder inside the container that is synced. [CheckpointConfig.LocalPath]
+_C.CHECKPOINT.LOCAL_PATH = "/opt/ml/checkpoints"
+
+# ---------------------------------------------------------------------------------------------- #
+# METRICS: metric name -> regex over the job's log, shown in the console and CloudWatch
+# ---------------------------------------------------------------------------------------------- #
+# The regex's first group is the value. These match the lines main.py prints
+# ("[metric] validation:accuracy=0.9731 epoch=4"); entries in a YAML file add to or replace
+# them by name. At most 40. [AlgorithmSpecification.MetricDefinitions]
+_C.METRICS = CN(new_allowed=True)
+_C.METRICS["train:loss"] = r"\[metric\] train:loss=([-+.0-9eE]+|nan|inf)"
+_C.METRICS["validation:loss"] = r"\[metric\] validation:loss=([-+.0-9eE]+|nan|inf)"
+_C.METRICS["validation:accuracy"] = r"\[metric\] validation:accuracy=([-+.0-9eE]+)"
+
+# ---------------------------------------------------------------------------------------------- #
+# TRAINING: which training config goes with this job
+# ---------------------------------------------------------------------------------------------- #
+_C.TRAINING = CN()
+# Training YAML (see sagemaker_container/training_default_config.py); empty trains on the
+# defaults. Command-line overrides of training keys apply on top of it.
+_C.TRAINING.CONFIG_FILE = ""
+
+# ---------------------------------------------------------------------------------------------- #
+# LOCAL: runs on this machine (local, local_gpu, local_process)
+# ---------------------------------------------------------------------------------------------- #
+_C.LOCAL = CN()
+# Folder that receives each local run's /opt/ml tree, model.tar.gz and output.tar.gz, one
+# subfolder per job name.
+_C.LOCAL.RUNS_DIR = "runs"
+
+
+def get_sagemaker_cfg_defaults() -> CN:
+    """Return a fresh copy of the defaults, so callers never mutate the module's node."""
+    return _C.clone()
