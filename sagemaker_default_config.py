@@ -35,7 +35,7 @@ _C.SAGEMAKER.VOLUME_SIZE_GB = 30
 # [ResourceConfig.VolumeKmsKeyId]
 _C.SAGEMAKER.VOLUME_KMS_KEY_ID = ""
 # Keep the instances warm for this many seconds after the job ends so the next job with the same
-# settings starts in seconds (a warm pool); 0 turns it off, at most 3600. Not with spot.
+# settings starts in seconds (a warm pool); 0 turns it off (the service's maximum applies). Not with spot.
 # [ResourceConfig.KeepAlivePeriodInSeconds]
 _C.SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS = 0
 # Longest the job may train, in seconds, before SageMaker stops it. [StoppingCondition.MaxRuntimeInSeconds]

@@ -1,0 +1,332 @@
+"""Build the two resolved configs: defaults, then YAML files (with ``_BASE_``), then ``KEY VALUE``.
+
+YAML is read with ``yaml.safe_load`` only, so Python object tags are refused, and Python config
+files (which YACS would execute) are not accepted. Every key and value is checked against the
+defaults as it is merged, so an error names the file it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yacs.config import CfgNode
+
+from sagemaker_container.training_default_config import get_training_cfg_defaults
+from sagemaker_default_config import get_sagemaker_cfg_defaults
+from sagemaker_launcher.errors import LauncherError
+
+BASE_KEY = "_BASE_"
+SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"
+TRAINING_DEFAULTS_FILE = "sagemaker_container/training_default_config.py"
+COMMAND_LINE = "the command line"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class ResolvedConfigs:
+    """The merged, frozen job and training configs and where they came from."""
+
+    sagemaker: CfgNode
+    training: CfgNode
+    sagemaker_files: tuple[Path, ...]
+    training_files: tuple[Path, ...]
+    overrides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """One config's defaults, for merging into and for naming in messages."""
+
+    defaults_file: str
+    other_defaults_file: str
+    other_keys: frozenset[str]
+
+
+def load_configs(config_file: str | Path | None, overrides: Sequence[str] = ()) -> ResolvedConfigs:
+    """Merge defaults, the SageMaker YAML (and its training YAML) and command-line overrides."""
+    sagemaker = get_sagemaker_cfg_defaults()
+    training = get_training_cfg_defaults()
+    sagemaker_keys, training_keys = frozenset(leaf_keys(sagemaker)), frozenset(leaf_keys(training))
+    sagemaker_schema = _Schema(SAGEMAKER_DEFAULTS_FILE, TRAINING_DEFAULTS_FILE, training_keys)
+    training_schema = _Schema(TRAINING_DEFAULTS_FILE, SAGEMAKER_DEFAULTS_FILE, sagemaker_keys)
+
+    sagemaker_pairs, training_pairs = split_overrides(overrides, sagemaker, training)
+
+    sagemaker_chain = yaml_chain(Path(config_file)) if config_file else ()
+    for path, data in sagemaker_chain:
+        merge_mapping(sagemaker, data, str(path), sagemaker_schema)
+    for key, text in sagemaker_pairs:
+        merge_override(sagemaker, key, text, sagemaker_schema)
+
+    training_file = sagemaker.TRAINING.CONFIG_FILE
+    training_chain = yaml_chain(Path(training_file), "TRAINING.CONFIG_FILE") if training_file else ()
+    for path, data in training_chain:
+        merge_mapping(training, data, str(path), training_schema)
+    for key, text in training_pairs:
+        merge_override(training, key, text, training_schema)
+
+    sagemaker.freeze()
+    training.freeze()
+    return ResolvedConfigs(
+        sagemaker,
+        training,
+        tuple(path for path, _ in sagemaker_chain),
+        tuple(path for path, _ in training_chain),
+        tuple(overrides),
+    )
+
+
+def leaf_keys(node: CfgNode, prefix: str = "") -> Iterator[str]:
+    """Yield every dotted leaf key of a config, e.g. ``SOLVER.BASE_LR``."""
+    for key, value in node.items():
+        if isinstance(value, CfgNode):
+            yield from leaf_keys(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def leaf_items(node: CfgNode, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(dotted key, value)`` for every leaf of a config."""
+    for key, value in node.items():
+        if isinstance(value, CfgNode):
+            yield from leaf_items(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def split_overrides(
+    overrides: Sequence[str], sagemaker: CfgNode, training: CfgNode
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Pair up ``KEY VALUE`` words and route each pair to the config owning its top-level section."""
+    if len(overrides) % 2:
+        raise LauncherError(
+            f"Overrides on the command line come in KEY VALUE pairs, but '{overrides[-1]}' has no value. "
+            "Write them as e.g. 'SAGEMAKER.INSTANCE_COUNT 2 SOLVER.BASE_LR 0.01'."
+        )
+    sagemaker_pairs, training_pairs = [], []
+    for key, text in zip(overrides[::2], overrides[1::2], strict=True):
+        section = key.split(".", 1)[0]
+        if key == BASE_KEY or section == BASE_KEY:
+            raise LauncherError(
+                f"'{BASE_KEY}' cannot be set on the command line; name the base file inside the YAML "
+                "experiment file instead."
+            )
+        if section in sagemaker:
+            sagemaker_pairs.append((key, text))
+        elif section in training:
+            training_pairs.append((key, text))
+        else:
+            known = [*leaf_keys(sagemaker), *leaf_keys(training)]
+            raise LauncherError(
+                f"Unknown key '{key}' on the command line: its section '{section}' is in neither config."
+                f"{_suggestion(key, known)} Job keys are documented in {SAGEMAKER_DEFAULTS_FILE}, "
+                f"training keys in {TRAINING_DEFAULTS_FILE}."
+            )
+    return sagemaker_pairs, training_pairs
+
+
+def yaml_chain(path: Path, setting: str = "--config") -> tuple[tuple[Path, dict[str, Any]], ...]:
+    """Return ``(file, mapping)`` to merge in order: the furthest ``_BASE_`` first, ``path`` last."""
+    chain: list[Path] = []
+    mappings: list[dict[str, Any]] = []
+    current: Path | None = path
+    referrer = setting
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in chain:
+            cycle = " -> ".join(str(p) for p in [*chain[chain.index(resolved) :], resolved])
+            raise LauncherError(
+                f"{chain[-1]}: '{BASE_KEY}' chain loops back on itself ({cycle}). Remove the "
+                f"'{BASE_KEY}' entry that closes the loop."
+            )
+        _check_yaml_file(current, referrer)
+        chain.append(resolved)
+        mappings.append(read_yaml(resolved))
+        base = mappings[-1].get(BASE_KEY)
+        if base is not None and not isinstance(base, str):
+            raise LauncherError(
+                f"{resolved}: '{BASE_KEY}' must be one file path (relative to this file), got {base!r}."
+            )
+        referrer = f"'{BASE_KEY}' in {resolved}"
+        current = resolved.parent / base if base else None
+    return tuple(reversed(list(zip(chain, mappings, strict=True))))
+
+
+def _check_yaml_file(path: Path, referrer: str) -> None:
+    if path.suffix == ".py":
+        raise LauncherError(
+            f"{path} (from {referrer}) is a Python file. Python config files run code when loaded and "
+            "are not accepted: write the experiment as a YAML file."
+        )
+    if path.suffix not in YAML_SUFFIXES:
+        raise LauncherError(f"{path} (from {referrer}) is not a .yaml or .yml file.")
+    if not path.is_file():
+        raise LauncherError(
+            f"Config file {path} (from {referrer}) does not exist. Relative paths in {referrer} are "
+            f"resolved from {'that file' if referrer.startswith(repr(BASE_KEY)) else Path.cwd()}."
+        )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping safely; an empty file is an empty mapping."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.constructor.ConstructorError as error:
+        raise LauncherError(
+            f"{path}{_yaml_line(error)}: {_yaml_problem(error)}. Config files are plain YAML data; "
+            "Python object tags (!!python/...) are refused because loading them would run code."
+        ) from None
+    except yaml.YAMLError as error:
+        raise LauncherError(f"{path}{_yaml_line(error)}: not valid YAML ({_yaml_problem(error)}).") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise LauncherError(f"{path}: the file must hold a mapping of KEY: value, not {type(data).__name__}.")
+    return data
+
+
+def _yaml_line(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    return f", line {mark.line + 1}" if mark else ""
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    return str(getattr(error, "problem", None) or error).strip()
+
+
+def merge_mapping(
+    node: CfgNode, data: dict[str, Any], source: str, schema: _Schema, prefix: str = ""
+) -> None:
+    """Merge a YAML mapping into ``node``, checking each key and coercing each value to its default's type."""
+    for key, value in data.items():
+        full_key = f"{prefix}{key}"
+        if key == BASE_KEY and not prefix:
+            continue
+        if not isinstance(key, str):
+            raise LauncherError(f"{source}: key {key!r} under '{prefix or 'the top level'}' must be text.")
+        if key not in node:
+            if not node.is_new_allowed():
+                raise LauncherError(_unknown_key_message(full_key, source, node, prefix, schema))
+            node[key] = _free_entry_value(value, full_key, source)
+        elif isinstance(node[key], CfgNode):
+            if not isinstance(value, dict):
+                raise LauncherError(
+                    f"{source}: '{full_key}' is a section and takes a mapping of keys, got {value!r}. "
+                    f"See {schema.defaults_file} for its keys."
+                )
+            merge_mapping(node[key], value, source, schema, f"{full_key}.")
+        else:
+            node[key] = coerce_value(node[key], value, full_key, source)
+
+
+def merge_override(node: CfgNode, key: str, text: str, schema: _Schema) -> None:
+    """Apply one ``KEY VALUE`` override; the value is read as YAML, or kept as text where text is due."""
+    *parents, leaf = key.split(".")
+    target = node
+    for depth, part in enumerate(parents):
+        if part not in target or not isinstance(target[part], CfgNode):
+            prefix = ".".join(parents[:depth])
+            raise LauncherError(_unknown_key_message(key, COMMAND_LINE, target, prefix, schema))
+        target = target[part]
+    if leaf not in target and not target.is_new_allowed():
+        raise LauncherError(_unknown_key_message(key, COMMAND_LINE, target, ".".join(parents), schema))
+    current = target.get(leaf)
+    if isinstance(current, CfgNode):
+        raise LauncherError(
+            f"'{key}' on the command line is a section; override one of its keys instead, "
+            f"e.g. '{key}.{next(iter(current), 'KEY')} VALUE'."
+        )
+    if leaf not in target or isinstance(current, str):
+        target[leaf] = text
+        return
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise LauncherError(
+            f"The value '{text}' for '{key}' on the command line is not valid YAML ({_yaml_problem(error)})."
+        ) from None
+    target[leaf] = coerce_value(current, value, key, COMMAND_LINE)
+
+
+def coerce_value(default: Any, value: Any, key: str, source: str) -> Any:
+    """Return ``value`` as the type of ``default``, or raise a message naming key, value and type."""
+    if default is None:
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    elif isinstance(default, list | tuple) and isinstance(value, list | tuple):
+        return [_coerce_item(default, item, key, source) for item in value]
+    raise LauncherError(
+        f"{source}: '{key}' must be {_type_words(default)} (its default is {default!r}), got {value!r}."
+    )
+
+
+def _coerce_item(default: list | tuple, item: Any, key: str, source: str) -> Any:
+    if default:
+        return coerce_value(default[0], item, f"{key}[]", source)
+    if isinstance(item, dict | list | tuple | type(None)):
+        raise LauncherError(f"{source}: '{key}' takes a list of plain values, got {item!r} in it.")
+    return item
+
+
+def _free_entry_value(value: Any, key: str, source: str) -> str:
+    """Values of free-form sections (INPUTS, ENVIRONMENT, TAGS, METRICS) are text."""
+    if isinstance(value, dict | list | tuple) or value is None:
+        raise LauncherError(f"{source}: '{key}' takes one text value, got {value!r}.")
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _type_words(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, list | tuple):
+        return "a list"
+    return "text"
+
+
+def _unknown_key_message(full_key: str, source: str, node: CfgNode, prefix: str, schema: _Schema) -> str:
+    if full_key in schema.other_keys:
+        return (
+            f"{source}: '{full_key}' belongs to the other config ({schema.other_defaults_file}), not "
+            f"this one ({schema.defaults_file}). Move it to the matching YAML file."
+        )
+    scope = f"{prefix}." if prefix and not prefix.endswith(".") else prefix
+    known = [f"{scope}{key}" for key in leaf_keys(node)] + [f"{scope}{k}" for k in node]
+    return (
+        f"{source}: unknown key '{full_key}'.{_suggestion(full_key, known)} Every key is documented "
+        f"in {schema.defaults_file}."
+    )
+
+
+def _suggestion(key: str, known: Sequence[str]) -> str:
+    by_upper = {candidate.upper(): candidate for candidate in known}
+    matches = difflib.get_close_matches(key.upper(), list(by_upper), n=1, cutoff=0.6)
+    return f" Did you mean '{by_upper[matches[0]]}'?" if matches else ""

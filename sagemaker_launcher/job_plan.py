@@ -1,0 +1,150 @@
+"""What a launch will create, decided before any call: job name, storage layout, tags, hyperparameters.
+
+Everything of one job lives under one prefix, ``<root>/<EXPERIMENT_NAME>/<job-name>/``, where the
+root is ``s3://BUCKET`` for SageMaker and ``LOCAL.RUNS_DIR`` for local runs:
+
+    config/      sagemaker_config.yaml, training_config.yaml, record.json, request.json
+                 (the job's ``config`` input channel)
+    inputs/<channel>/   local INPUTS uploaded for this job
+    code/sourcedir.tar.gz   SAGEMAKER.SOURCE_DIR, when set
+    checkpoints/         CheckpointConfig.S3Uri unless CHECKPOINT.S3_URI says otherwise
+    output/model.tar.gz, output/output.tar.gz   written by SageMaker (OutputDataConfig + job name)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yacs.config import CfgNode
+
+CONFIG_CHANNEL = "config"
+SAGEMAKER_CONFIG_FILE = "sagemaker_config.yaml"
+TRAINING_CONFIG_FILE = "training_config.yaml"
+RECORD_FILE = "record.json"
+REQUEST_FILE = "request.json"
+SOURCE_ARCHIVE = "sourcedir.tar.gz"
+# Hyperparameters the SDK adds when it runs code from SOURCE_DIR (script mode).
+SDK_CODE_HYPERPARAMETERS = (
+    "sagemaker_program",
+    "sagemaker_submit_directory",
+    "sagemaker_container_log_level",
+    "sagemaker_job_name",
+    "sagemaker_region",
+)
+TAG_EXPERIMENT = "sm-launcher:experiment"
+TAG_GIT_COMMIT = "sm-launcher:git-commit"
+TAG_CONFIG = "sm-launcher:config"
+TAG_PARENT_JOB = "sm-launcher:parent-job"
+LAUNCHER_TAG_KEYS = (TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_CONFIG, TAG_PARENT_JOB)
+_TIMESTAMP = "%Y%m%d-%H%M%S"
+_RANDOM_HEX_DIGITS = 4
+# "-" + timestamp + "-" + random hex digits.
+JOB_NAME_SUFFIX_LENGTH = 1 + len(dt.datetime(2000, 1, 1).strftime(_TIMESTAMP)) + 1 + _RANDOM_HEX_DIGITS
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """Names and locations of one job; URIs are ``s3://`` for SageMaker, ``file://`` locally."""
+
+    job_name: str
+    experiment: str
+    prefix: str
+    image_uri: str
+    channels: dict[str, str]
+    uploads: dict[str, Path]
+    code_uri: str | None
+    checkpoint_uri: str | None
+    tags: list[dict[str, str]]
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_uri(self) -> str:
+        """The ``config`` channel: the resolved configs, the record and the request."""
+        return f"{self.prefix}{CONFIG_CHANNEL}/"
+
+    @property
+    def output_path(self) -> str:
+        """OutputDataConfig.S3OutputPath: SageMaker appends ``<job-name>/output/``, landing in the prefix."""
+        return self.prefix[: -len(self.job_name) - 1]
+
+
+def new_job_name(base: str, now: dt.datetime | None = None) -> str:
+    """``BASE-YYYYmmdd-HHMMSS-xxxx``: sortable by time, unique within a second by its random part."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime(_TIMESTAMP)
+    return f"{base}-{stamp}-{secrets.token_hex(_RANDOM_HEX_DIGITS // 2)}"
+
+
+def is_s3_uri(location: str) -> bool:
+    """Whether a location names S3 rather than a local path."""
+    return location.startswith("s3://")
+
+
+def encode_hyperparameters(values: Mapping[str, Any]) -> dict[str, str]:
+    """JSON-encode each value, as the SDK does in script mode and as main.py decodes them."""
+    return {key: json.dumps(value) for key, value in values.items()}
+
+
+def image_uri(cfg: CfgNode) -> str:
+    """IMAGE.URI, or REPOSITORY:TAG in the role's account ECR (a local image name for local modes)."""
+    image = cfg.IMAGE
+    if image.URI:
+        return image.URI
+    reference = f"{image.REPOSITORY}:{image.TAG}"
+    if not cfg.SAGEMAKER.ROLE_ARN:
+        return reference
+    account = cfg.SAGEMAKER.ROLE_ARN.split(":")[4]
+    region = cfg.SAGEMAKER.REGION
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{account}.dkr.ecr.{region}.{domain}/{reference}"
+
+
+def plan_job(
+    sagemaker: CfgNode,
+    hyperparameters: Mapping[str, Any],
+    root: str,
+    git_commit: str | None,
+    parent_job: str | None = None,
+    job_name: str | None = None,
+) -> JobPlan:
+    """Lay out a job under ``root`` (``s3://bucket`` or ``file:///abs/runs``); no I/O."""
+    job_name = job_name or new_job_name(sagemaker.SAGEMAKER.BASE_JOB_NAME)
+    experiment = sagemaker.S3.EXPERIMENT_NAME
+    prefix = f"{root.rstrip('/')}/{experiment}/{job_name}/"
+    channels: dict[str, str] = {}
+    uploads: dict[str, Path] = {}
+    for name, location in sagemaker.INPUTS.items():
+        if is_s3_uri(location):
+            channels[name] = location
+        elif is_s3_uri(prefix):
+            uploads[name] = Path(location)
+            channels[name] = f"{prefix}inputs/{name}/"
+        else:
+            channels[name] = Path(location).resolve().as_uri()
+    channels[CONFIG_CHANNEL] = f"{prefix}{CONFIG_CHANNEL}/"
+    checkpoint = sagemaker.CHECKPOINT
+    tags = [
+        {"Key": TAG_EXPERIMENT, "Value": experiment},
+        {"Key": TAG_GIT_COMMIT, "Value": git_commit or "none"},
+        {"Key": TAG_CONFIG, "Value": f"{prefix}{CONFIG_CHANNEL}/"},
+    ]
+    if parent_job:
+        tags.append({"Key": TAG_PARENT_JOB, "Value": parent_job})
+    tags += [{"Key": key, "Value": value} for key, value in sagemaker.SAGEMAKER.TAGS.items()]
+    return JobPlan(
+        job_name=job_name,
+        experiment=experiment,
+        prefix=prefix,
+        image_uri=image_uri(sagemaker),
+        channels=channels,
+        uploads=uploads,
+        code_uri=f"{prefix}code/{SOURCE_ARCHIVE}" if sagemaker.SAGEMAKER.SOURCE_DIR else None,
+        checkpoint_uri=(checkpoint.S3_URI or f"{prefix}checkpoints/") if checkpoint.ENABLED else None,
+        tags=tags,
+        hyperparameters=dict(hyperparameters),
+    )

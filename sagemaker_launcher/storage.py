@@ -1,0 +1,103 @@
+"""Writing a job's files: to S3 for SageMaker jobs, to a local folder for local runs.
+
+The same calls take ``s3://`` or ``file://`` URIs, so the launch sequence does not care where a job
+runs. boto3 is imported only when an S3 URI is used.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+# Left out of SOURCE_DIR archives: caches and version control, never code the job needs.
+_SKIPPED_NAMES = {"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+
+def s3_client(region: str | None = None) -> Any:
+    """A boto3 S3 client; honours AWS_ENDPOINT_URL like every boto3 client."""
+    import boto3
+
+    return boto3.client("s3", region_name=region or None)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/a/b`` -> ``("bucket", "a/b")``."""
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def local_path(uri: str) -> Path:
+    """``file:///a/b`` -> ``Path("/a/b")``."""
+    return Path(urlparse(uri).path)
+
+
+class JobStorage:
+    """Puts bytes and local files under a job's prefix, in S3 or in a local folder."""
+
+    def __init__(self, region: str | None = None) -> None:
+        self._region = region
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = s3_client(self._region)
+        return self._client
+
+    def put(self, uri: str, data: bytes) -> None:
+        """Write ``data`` at ``uri``."""
+        if uri.startswith("s3://"):
+            bucket, key = split_s3_uri(uri)
+            self.client.put_object(Bucket=bucket, Key=key, Body=data)
+            return
+        path = local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def upload(self, source: Path, uri_prefix: str, label: str) -> None:
+        """Copy a file or folder under ``uri_prefix``, with a progress bar over its bytes."""
+        from tqdm import tqdm
+
+        files = list(_files_below(source))
+        total = sum(path.stat().st_size for path, _ in files)
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"upload {label}", disable=None) as bar:
+            for path, relative in files:
+                target = f"{uri_prefix}{relative}"
+                if target.startswith("s3://"):
+                    bucket, key = split_s3_uri(target)
+                    self.client.upload_file(str(path), bucket, key, Callback=bar.update)
+                else:
+                    destination = local_path(target)
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, destination)
+                    bar.update(path.stat().st_size)
+
+
+def _files_below(source: Path) -> Iterator[tuple[Path, str]]:
+    if source.is_file():
+        yield source, source.name
+        return
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            yield path, path.relative_to(source).as_posix()
+
+
+def pack_source_dir(source_dir: Path) -> bytes:
+    """A gzipped tar of the code folder, as SageMaker's script mode expects; caches are left out."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for root, directories, names in os.walk(source_dir):
+            directories[:] = sorted(d for d in directories if d not in _SKIPPED_NAMES)
+            for name in sorted(names):
+                if name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES):
+                    continue
+                path = Path(root, name)
+                archive.add(path, arcname=path.relative_to(source_dir).as_posix())
+    return buffer.getvalue()

@@ -1,0 +1,343 @@
+"""Every check made before anything touches AWS or starts a container.
+
+Each failed check raises one ``LauncherError`` naming the config, the key and the value. Numeric
+limits and patterns of API fields come from the service model (``service_limits``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from yacs.config import CfgNode
+
+from sagemaker_launcher import service_limits
+from sagemaker_launcher.config_loading import SAGEMAKER_DEFAULTS_FILE, ResolvedConfigs, leaf_items
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_plan import (
+    CONFIG_CHANNEL,
+    JOB_NAME_SUFFIX_LENGTH,
+    LAUNCHER_TAG_KEYS,
+    SDK_CODE_HYPERPARAMETERS,
+    encode_hyperparameters,
+    is_s3_uri,
+)
+
+LOCAL_PROCESS = "local_process"
+DOCKER_LOCAL_MODES = ("local", "local_gpu")
+LOCAL_MODES = (*DOCKER_LOCAL_MODES, LOCAL_PROCESS)
+# S3's bucket naming rules (the SageMaker model has no shape for them).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+def validate(configs: ResolvedConfigs) -> None:
+    """Raise ``LauncherError`` for the first problem found in the resolved configs."""
+    checker = _Checker(configs)
+    checker.check_resources()
+    checker.check_identity_and_storage()
+    checker.check_inputs()
+    checker.check_code()
+    checker.check_maps()
+    checker.check_network()
+    checker.check_metrics_and_checkpoints()
+    checker.check_hyperparameters(configs.training)
+
+
+def is_local(instance_type: str) -> bool:
+    """Whether the instance type runs on this machine rather than on SageMaker."""
+    return instance_type in LOCAL_MODES
+
+
+class _Checker:
+    """Checks over one resolved SageMaker config; messages name where it came from."""
+
+    def __init__(self, configs: ResolvedConfigs) -> None:
+        self.cfg: CfgNode = configs.sagemaker
+        files = configs.sagemaker_files
+        where = str(files[-1]) if files else f"the defaults ({SAGEMAKER_DEFAULTS_FILE})"
+        self.where = f"{where} with command-line overrides" if configs.overrides else where
+        self.instance_type: str = self.cfg.SAGEMAKER.INSTANCE_TYPE
+
+    def fail(self, key: str, value: object, problem: str) -> LauncherError:
+        return LauncherError(f"{self.where}: {key} = {value!r} {problem}")
+
+    def check_resources(self) -> None:
+        sm = self.cfg.SAGEMAKER
+        instance_types = service_limits.field("TrainingInstanceType").enum
+        if self.instance_type not in (*instance_types, *LOCAL_MODES):
+            close = difflib.get_close_matches(self.instance_type, [*instance_types, *LOCAL_MODES], n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise self.fail(
+                "SAGEMAKER.INSTANCE_TYPE",
+                self.instance_type,
+                f"is not a SageMaker training instance type nor one of {', '.join(LOCAL_MODES)}.{hint}",
+            )
+        self._at_least("SAGEMAKER.INSTANCE_COUNT", sm.INSTANCE_COUNT, 1)
+        if self.instance_type == "local_gpu" and sm.INSTANCE_COUNT != 1:
+            raise self.fail(
+                "SAGEMAKER.INSTANCE_COUNT", sm.INSTANCE_COUNT, "is not supported with local_gpu: use 1."
+            )
+        self._in_field("SAGEMAKER.VOLUME_SIZE_GB", sm.VOLUME_SIZE_GB, "VolumeSizeInGB")
+        self._in_field("SAGEMAKER.MAX_RUN_SECONDS", sm.MAX_RUN_SECONDS, "MaxRuntimeInSeconds")
+        self._in_field(
+            "SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS", sm.KEEP_ALIVE_PERIOD_SECONDS, "KeepAlivePeriodInSeconds"
+        )
+        if sm.USE_SPOT_INSTANCES:
+            if sm.MAX_WAIT_SECONDS < sm.MAX_RUN_SECONDS:
+                raise self.fail(
+                    "SAGEMAKER.MAX_WAIT_SECONDS",
+                    sm.MAX_WAIT_SECONDS,
+                    f"must be at least SAGEMAKER.MAX_RUN_SECONDS ({sm.MAX_RUN_SECONDS}) with "
+                    "USE_SPOT_INSTANCES: it bounds waiting for spot capacity plus training. Set it, e.g. "
+                    f"to {2 * sm.MAX_RUN_SECONDS}.",
+                )
+            if sm.KEEP_ALIVE_PERIOD_SECONDS:
+                raise self.fail(
+                    "SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS",
+                    sm.KEEP_ALIVE_PERIOD_SECONDS,
+                    "cannot be used with spot instances (warm pools are on-demand only); set it to 0.",
+                )
+        elif sm.MAX_WAIT_SECONDS:
+            raise self.fail(
+                "SAGEMAKER.MAX_WAIT_SECONDS",
+                sm.MAX_WAIT_SECONDS,
+                "only applies with SAGEMAKER.USE_SPOT_INSTANCES true; set that, or set this to 0.",
+            )
+        name = service_limits.field("TrainingJobName")
+        longest = name.max - JOB_NAME_SUFFIX_LENGTH
+        if not name.matches(sm.BASE_JOB_NAME) or len(sm.BASE_JOB_NAME) > longest:
+            raise self.fail(
+                "SAGEMAKER.BASE_JOB_NAME",
+                sm.BASE_JOB_NAME,
+                f"must be 1 to {longest} letters, digits and single hyphens, starting and ending with a "
+                f"letter or digit (the launcher appends {JOB_NAME_SUFFIX_LENGTH} characters to make it "
+                "unique).",
+            )
+
+    def check_identity_and_storage(self) -> None:
+        sm, s3, image = self.cfg.SAGEMAKER, self.cfg.S3, self.cfg.IMAGE
+        if not _EXPERIMENT_NAME.fullmatch(s3.EXPERIMENT_NAME):
+            raise self.fail(
+                "S3.EXPERIMENT_NAME",
+                s3.EXPERIMENT_NAME,
+                "must be 1 to 128 letters, digits, '.', '_' or '-' (it becomes an S3 prefix and a tag).",
+            )
+        if self.instance_type != LOCAL_PROCESS and not (image.URI or image.REPOSITORY):
+            raise self.fail(
+                "IMAGE.URI",
+                image.URI,
+                "is empty and so is IMAGE.REPOSITORY: name the training image (build and push it with "
+                "./build_and_push.sh, which prints the URI).",
+            )
+        if is_local(self.instance_type):
+            return
+        for key, value, example in (
+            ("SAGEMAKER.ROLE_ARN", sm.ROLE_ARN, "arn:aws:iam::123456789012:role/SageMakerRole"),
+            ("SAGEMAKER.REGION", sm.REGION, "us-east-1"),
+            ("S3.BUCKET", s3.BUCKET, "my-team-sagemaker"),
+        ):
+            if not value:
+                raise self.fail(
+                    key, value, f"is required for {self.instance_type} jobs; set it, e.g. to '{example}'."
+                )
+        role = service_limits.field("RoleArn")
+        if not (role.min <= len(sm.ROLE_ARN) <= role.max and role.matches(sm.ROLE_ARN)):
+            raise self.fail(
+                "SAGEMAKER.ROLE_ARN",
+                sm.ROLE_ARN,
+                "is not an IAM role ARN; it looks like 'arn:aws:iam::123456789012:role/SageMakerRole'.",
+            )
+        if not _REGION.fullmatch(sm.REGION):
+            raise self.fail("SAGEMAKER.REGION", sm.REGION, "is not an AWS region name such as 'us-east-1'.")
+        if not _BUCKET_NAME.fullmatch(s3.BUCKET):
+            raise self.fail(
+                "S3.BUCKET",
+                s3.BUCKET,
+                "is not a valid bucket name: 3 to 63 lowercase letters, digits, '.' and '-', without "
+                "the s3:// prefix.",
+            )
+        self._kms("SAGEMAKER.VOLUME_KMS_KEY_ID", sm.VOLUME_KMS_KEY_ID)
+        self._kms("S3.OUTPUT_KMS_KEY_ID", s3.OUTPUT_KMS_KEY_ID)
+
+    def check_inputs(self) -> None:
+        inputs: Mapping[str, str] = self.cfg.INPUTS
+        most = service_limits.field("InputDataConfig").max - 1
+        if len(inputs) > most:
+            raise self.fail("INPUTS", sorted(inputs), f"has {len(inputs)} channels; at most {most} fit.")
+        channel = service_limits.field("ChannelName")
+        for name, location in inputs.items():
+            key = f"INPUTS.{name}"
+            if name == CONFIG_CHANNEL:
+                raise self.fail(
+                    key, location, "uses the reserved channel name 'config' (the launcher's configs)."
+                )
+            if not channel.matches(name) or len(name) > channel.max:
+                raise self.fail(
+                    key,
+                    location,
+                    f"has an invalid channel name: use up to {channel.max} letters, digits, '.', '-' or '_'.",
+                )
+            if is_s3_uri(location):
+                self._s3_uri(key, location)
+                if is_local(self.instance_type):
+                    raise self.fail(
+                        key,
+                        location,
+                        f"is in S3, but {self.instance_type} runs read local folders and need no AWS "
+                        "account: download it first (aws s3 sync) and give the local path.",
+                    )
+            elif "://" in location:
+                raise self.fail(key, location, "must be an s3:// URI or a local path.")
+            elif not Path(location).exists():
+                raise self.fail(
+                    key,
+                    location,
+                    f"does not exist (relative paths are resolved from {Path.cwd()}). For the example "
+                    "data run: python scripts/make_digits_data.py",
+                )
+
+    def check_code(self) -> None:
+        sm = self.cfg.SAGEMAKER
+        if not sm.SOURCE_DIR:
+            return
+        source_dir = Path(sm.SOURCE_DIR)
+        if not source_dir.is_dir():
+            raise self.fail(
+                "SAGEMAKER.SOURCE_DIR", sm.SOURCE_DIR, f"is not a folder (resolved from {Path.cwd()})."
+            )
+        if not (source_dir / sm.ENTRY_POINT).is_file():
+            raise self.fail(
+                "SAGEMAKER.ENTRY_POINT",
+                sm.ENTRY_POINT,
+                f"is not a file in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR}).",
+            )
+
+    def check_maps(self) -> None:
+        environment: Mapping[str, str] = self.cfg.SAGEMAKER.ENVIRONMENT
+        self._map(
+            "SAGEMAKER.ENVIRONMENT",
+            environment,
+            "TrainingEnvironmentMap",
+            "TrainingEnvironmentKey",
+            "TrainingEnvironmentValue",
+        )
+        tags: Mapping[str, str] = self.cfg.SAGEMAKER.TAGS
+        self._map("SAGEMAKER.TAGS", tags, "TagList", "TagKey", "TagValue", reserved=len(LAUNCHER_TAG_KEYS))
+        for key in tags:
+            if key.lower().startswith("aws:") or key in LAUNCHER_TAG_KEYS:
+                raise self.fail(
+                    f"SAGEMAKER.TAGS.{key}",
+                    tags[key],
+                    "uses a reserved tag key (aws:* or the launcher's own).",
+                )
+
+    def check_network(self) -> None:
+        network = self.cfg.NETWORK
+        subnets, groups = network.SUBNETS, network.SECURITY_GROUP_IDS
+        if bool(subnets) != bool(groups):
+            raise self.fail(
+                "NETWORK.SUBNETS" if not subnets else "NETWORK.SECURITY_GROUP_IDS",
+                subnets or groups,
+                "is empty while its partner is set: a VPC needs both subnets and security groups.",
+            )
+        for key, values, list_shape, item_shape in (
+            ("NETWORK.SUBNETS", subnets, "Subnets", "SubnetId"),
+            ("NETWORK.SECURITY_GROUP_IDS", groups, "VpcSecurityGroupIds", "SecurityGroupId"),
+        ):
+            if values and len(values) > service_limits.field(list_shape).max:
+                raise self.fail(key, values, f"has more than {service_limits.field(list_shape).max} entries.")
+            item = service_limits.field(item_shape)
+            for value in values:
+                if not isinstance(value, str) or not item.matches(value) or len(value) > item.max:
+                    raise self.fail(key, values, f"has an invalid ID {value!r}.")
+
+    def check_metrics_and_checkpoints(self) -> None:
+        metrics: Mapping[str, str] = self.cfg.METRICS
+        most = service_limits.field("MetricDefinitionList").max
+        if len(metrics) > most:
+            raise self.fail("METRICS", sorted(metrics), f"has {len(metrics)} entries; at most {most}.")
+        for name, regex in metrics.items():
+            key = f"METRICS.{name}"
+            self._text(key, name, service_limits.field("MetricName"))
+            self._text(key, regex, service_limits.field("MetricRegex"))
+            try:
+                groups = re.compile(regex).groups
+            except re.error as error:
+                raise self.fail(key, regex, f"is not a valid regular expression ({error}).") from None
+            if groups < 1:
+                raise self.fail(key, regex, "needs a capture group around the metric's value.")
+        checkpoint = self.cfg.CHECKPOINT
+        if checkpoint.S3_URI:
+            self._s3_uri("CHECKPOINT.S3_URI", checkpoint.S3_URI)
+        if not checkpoint.LOCAL_PATH.startswith("/"):
+            raise self.fail("CHECKPOINT.LOCAL_PATH", checkpoint.LOCAL_PATH, "must be an absolute path.")
+
+    def check_hyperparameters(self, training: CfgNode) -> None:
+        encoded = encode_hyperparameters(dict(leaf_items(training)))
+        most = service_limits.field("HyperParameters").max - len(SDK_CODE_HYPERPARAMETERS)
+        if len(encoded) > most:
+            raise LauncherError(
+                f"The training config has {len(encoded)} keys, but a job takes at most {most} "
+                "hyperparameters beside the SDK's own. Move rarely changed values out of the training "
+                "config, or group them into list values."
+            )
+        key_field, value_field = (
+            service_limits.field(n) for n in ("HyperParameterKey", "HyperParameterValue")
+        )
+        for key, value in encoded.items():
+            if len(key) > key_field.max or len(value) > value_field.max:
+                raise LauncherError(
+                    f"Training config key '{key}' is too long to send as a hyperparameter (key at most "
+                    f"{key_field.max} characters, value as JSON at most {value_field.max}; this value "
+                    f"is {len(value)})."
+                )
+
+    def _at_least(self, key: str, value: int, least: int) -> None:
+        if value < least:
+            raise self.fail(key, value, f"must be at least {least}.")
+
+    def _in_field(self, key: str, value: int, shape: str) -> None:
+        limits = service_limits.field(shape)
+        if limits.min is not None and value < limits.min:
+            raise self.fail(key, value, f"must be at least {limits.min}.")
+        if limits.max is not None and value > limits.max:
+            raise self.fail(key, value, f"must be at most {limits.max}.")
+
+    def _text(self, key: str, value: str, limits: service_limits.FieldLimits) -> None:
+        if not (limits.min or 0) <= len(value) <= (limits.max or len(value)) or not limits.matches(value):
+            raise self.fail(
+                key,
+                value,
+                f"does not fit the API's {limits.name} (length {limits.min}-{limits.max}, "
+                f"pattern {limits.pattern}).",
+            )
+
+    def _map(
+        self,
+        key: str,
+        entries: Mapping[str, str],
+        size: str,
+        key_shape: str,
+        value_shape: str,
+        reserved: int = 0,
+    ) -> None:
+        most = service_limits.field(size).max - reserved
+        if len(entries) > most:
+            raise self.fail(key, sorted(entries), f"has {len(entries)} entries; at most {most} fit.")
+        for name, value in entries.items():
+            self._text(f"{key}.{name}", name, service_limits.field(key_shape))
+            self._text(f"{key}.{name}", value, service_limits.field(value_shape))
+
+    def _kms(self, key: str, value: str) -> None:
+        if value:
+            self._text(key, value, service_limits.field("KmsKeyId"))
+
+    def _s3_uri(self, key: str, uri: str) -> None:
+        limits = service_limits.field("S3Uri")
+        bucket = uri[len("s3://") :].split("/", 1)[0]
+        if len(uri) > limits.max or not _BUCKET_NAME.fullmatch(bucket):
+            raise self.fail(key, uri, "is not a valid S3 URI; write it as s3://bucket-name/prefix/.")
