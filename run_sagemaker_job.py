@@ -8,10 +8,11 @@ Setup and dispatch only: the work lives in the ``sagemaker_launcher`` package.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
-from sagemaker_launcher.cli_group import DefaultCommandGroup
+from sagemaker_launcher.cli_group import ARGUMENTS_KEY, DefaultCommandGroup
 
 LAUNCH_EPILOG = """\b
 Examples:
@@ -53,7 +54,10 @@ def cli() -> None:
     help="Stream the job's logs until it ends; exit non-zero if it failed.",
 )
 @click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
-def launch(config_file: str | None, dry_run: bool, wait: bool, overrides: tuple[str, ...]) -> None:
+@click.pass_context
+def launch(
+    ctx: click.Context, config_file: str | None, dry_run: bool, wait: bool, overrides: tuple[str, ...]
+) -> None:
     """Validate the configs, record the experiment and start the job.
 
     KEY VALUE pairs override the YAML files: SageMaker keys (sagemaker_default_config.py) and
@@ -77,7 +81,7 @@ def launch(config_file: str | None, dry_run: bool, wait: bool, overrides: tuple[
         sys.exit(run_locally(configs))
     from sagemaker_launcher.launch import launch_on_sagemaker
 
-    launched = launch_on_sagemaker(configs)
+    launched = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])
     plan = launched.plan
     click.echo(f"Started training job {plan.job_name}")
     click.echo(f"  configs and record: {plan.config_uri}")
@@ -99,6 +103,173 @@ def _follow(job_name: str, region: str) -> None:
             err=True,
         )
         sys.exit(130)
+
+
+REGION_OPTION = click.option(
+    "--region",
+    default=None,
+    help="AWS region of the job; defaults to AWS_DEFAULT_REGION or your AWS profile's region.",
+)
+JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+
+
+@cli.command("list")
+@REGION_OPTION
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Show at most this many jobs."
+)
+@click.option("--experiment", default=None, help="Only jobs of this experiment (its S3.EXPERIMENT_NAME).")
+@click.option(
+    "--status",
+    type=click.Choice(JOB_STATUSES, case_sensitive=False),
+    default=None,
+    help="Only jobs in this state.",
+)
+@click.option("--all", "include_all", is_flag=True, help="Also list training jobs this tool did not launch.")
+def list_jobs(
+    region: str | None, limit: int, experiment: str | None, status: str | None, include_all: bool
+) -> None:
+    """List recent training jobs launched by this tool, newest first.
+
+    Columns: job, experiment, status, instance type x count, spot savings (billed vs trained time),
+    training duration, who launched it and the git commit (+dirty: with uncommitted changes).
+    A job appears a few seconds after its launch (SageMaker's search index).
+    """
+    from sagemaker_launcher.experiments import format_table, list_jobs
+
+    rows, notes = list_jobs(region, limit, experiment, status, include_all)
+    if not rows:
+        click.echo(
+            "No training jobs match."
+            + ("" if include_all else " Add --all to include jobs not launched here.")
+        )
+        return
+    click.echo(format_table(rows))
+    for note in notes:
+        click.echo(f"Note: a record could not be read, so 'launched by' is blank: {note}", err=True)
+
+
+@cli.command()
+@click.argument("job")
+@REGION_OPTION
+@click.option(
+    "--configs/--no-configs",
+    "with_configs",
+    default=False,
+    help="Print both resolved YAML configs, not only their S3 locations.",
+)
+def show(job: str, region: str | None, with_configs: bool) -> None:
+    """Show a job: status, failure reason, timings, instances, who launched it from which commit,
+    its resolved configs, final metrics and artifact locations."""
+    from sagemaker_launcher.experiments import find_job, show_lines
+
+    click.echo("\n".join(show_lines(find_job(job, region), region, with_configs)))
+
+
+@cli.command()
+@click.argument("job")
+@REGION_OPTION
+@click.option(
+    "--follow/--no-follow",
+    default=False,
+    help="Keep printing new lines until the job ends; exit 1 if it failed or was stopped.",
+)
+@click.option(
+    "--poll-seconds",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between checks for new lines with --follow.",
+)
+def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> None:
+    """Print a job's CloudWatch logs, each line prefixed with its host, e.g. [algo-1]."""
+    from sagemaker_launcher.job_logs import no_logs_note, print_logs
+
+    try:
+        status, printed = print_logs(job, region, follow, poll_seconds, click.echo)
+    except KeyboardInterrupt:
+        click.echo(f"\nStopped following; job {job} keeps running.", err=True)
+        sys.exit(130)
+    if not printed:
+        click.echo(no_logs_note(job, status), err=True)
+
+
+@cli.command()
+@click.argument("job")
+@REGION_OPTION
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to unpack into: DEST/JOB/model and DEST/JOB/output.",
+)
+def fetch(job: str, region: str | None, dest: Path) -> None:
+    """Download a job's model.tar.gz and output.tar.gz and unpack them safely.
+
+    Archives with absolute paths, '..', links leading outside or device files are refused whole.
+    """
+    from tqdm import tqdm
+
+    from sagemaker_launcher.experiments import fetch_artifacts, find_job
+
+    def progress(label: str, total: int) -> tqdm:
+        return tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None)
+
+    for what, folder in fetch_artifacts(find_job(job, region, details=False), region, dest, progress):
+        click.echo(f"{what}: {folder}")
+
+
+@cli.command()
+@click.argument("job")
+@REGION_OPTION
+def stop(job: str, region: str | None) -> None:
+    """Stop a running training job; SageMaker gives the container SIGTERM and a grace period first."""
+    from sagemaker_launcher.experiments import stop_job
+
+    click.echo(stop_job(job, region))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("job")
+@REGION_OPTION
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the new job's CreateTrainingJob request as JSON on stdout; send nothing, write nothing.",
+)
+@click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
+def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str, ...]) -> None:
+    """Launch a new job from the resolved configs JOB recorded, with KEY VALUE overrides on top.
+
+    The new job's record names JOB as its parent_job and the job carries the sm-launcher:parent-job tag.
+    --region is where JOB ran; the new job runs where its config's SAGEMAKER.REGION says.
+    """
+    from sagemaker_launcher.errors import LauncherError
+    from sagemaker_launcher.experiments import code_drift_note, configs_to_reproduce
+    from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker, resolve_recorded
+    from sagemaker_launcher.record import git_state
+    from sagemaker_launcher.validation import is_local
+
+    info, sagemaker_yaml, training_yaml = configs_to_reproduce(job, region)
+    configs = resolve_recorded(sagemaker_yaml, training_yaml, overrides)
+    if dry_run:
+        click.echo(dump_json(dry_run_request(configs, parent_job=job)))
+        return
+    instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
+    if is_local(instance_type):
+        raise LauncherError(
+            f"reproduce starts SageMaker jobs; SAGEMAKER.INSTANCE_TYPE '{instance_type}' runs locally. Print "
+            f"the recorded configs with 'show {job} --configs' and launch them locally from a YAML file."
+        )
+    note = code_drift_note(info, git_state().commit, configs.sagemaker.SAGEMAKER.SOURCE_DIR)
+    if note:
+        click.echo(note, err=True)
+    arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
+    plan = launch_on_sagemaker(configs, arguments, parent_job=job).plan
+    click.echo(f"Started training job {plan.job_name}, reproducing {job}")
+    click.echo(f"  configs and record: {plan.config_uri}")
+    click.echo(f"  follow it:          python run_sagemaker_job.py logs {plan.job_name} --follow")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ _C.SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS = 0
 # Longest the job may train, in seconds, before SageMaker stops it. [StoppingCondition.MaxRuntimeInSeconds]
 _C.SAGEMAKER.MAX_RUN_SECONDS = 86400
 # Train on spot capacity (up to about 70-90% cheaper). A lost instance restarts the job, which
-# resumes from its checkpoints (see CHECKPOINT). [EnableManagedSpotTraining]
+# resumes from its checkpoints (see CHECKPOINT_SYNC). [EnableManagedSpotTraining]
 _C.SAGEMAKER.USE_SPOT_INSTANCES = False
 # With spot: longest to wait for capacity plus train, in seconds; must be >= MAX_RUN_SECONDS.
 # 0 means "not set" and is refused with spot. [StoppingCondition.MaxWaitTimeInSeconds]
@@ -115,16 +115,16 @@ _C.S3.OUTPUT_KMS_KEY_ID = ""
 _C.INPUTS = CN(new_allowed=True)
 
 # ---------------------------------------------------------------------------------------------- #
-# CHECKPOINT: spot resume
+# CHECKPOINT_SYNC: spot resume (how training saves checkpoints is in the training config)
 # ---------------------------------------------------------------------------------------------- #
-_C.CHECKPOINT = CN()
+_C.CHECKPOINT_SYNC = CN()
 # Sync the container's checkpoint folder to S3 during the job and restore it on restart.
-_C.CHECKPOINT.ENABLED = True
+_C.CHECKPOINT_SYNC.ENABLED = True
 # Where checkpoints are kept in S3; empty means s3://BUCKET/EXPERIMENT_NAME/<job-name>/checkpoints/.
 # [CheckpointConfig.S3Uri]
-_C.CHECKPOINT.S3_URI = ""
+_C.CHECKPOINT_SYNC.S3_URI = ""
 # Folder inside the container that is synced. [CheckpointConfig.LocalPath]
-_C.CHECKPOINT.LOCAL_PATH = "/opt/ml/checkpoints"
+_C.CHECKPOINT_SYNC.LOCAL_PATH = "/opt/ml/checkpoints"
 
 # ---------------------------------------------------------------------------------------------- #
 # METRICS: metric name -> regex over the job's log, shown in the console and CloudWatch

@@ -313,7 +313,7 @@ def _type_words(default: Any) -> str:
 
 
 def _unknown_key_message(full_key: str, source: str, node: CfgNode, prefix: str, schema: _Schema) -> str:
-    if full_key in schema.other_keys:
+    if full_key in schema.other_keys or any(key.startswith(f"{full_key}.") for key in schema.other_keys):
         return (
             f"{source}: '{full_key}' belongs to the other config ({schema.other_defaults_file}), not "
             f"this one ({schema.defaults_file}). Move it to the matching YAML file."

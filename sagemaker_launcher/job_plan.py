@@ -7,7 +7,7 @@ root is ``s3://BUCKET`` for SageMaker and ``LOCAL.RUNS_DIR`` for local runs:
                  (the job's ``config`` input channel)
     inputs/<channel>/   local INPUTS uploaded for this job
     code/sourcedir.tar.gz   SAGEMAKER.SOURCE_DIR, when set
-    checkpoints/         CheckpointConfig.S3Uri unless CHECKPOINT.S3_URI says otherwise
+    checkpoints/         CheckpointConfig.S3Uri unless CHECKPOINT_SYNC.S3_URI says otherwise
     output/model.tar.gz, output/output.tar.gz   written by SageMaker (OutputDataConfig + job name)
 """
 
@@ -127,7 +127,7 @@ def plan_job(
         else:
             channels[name] = Path(location).resolve().as_uri()
     channels[CONFIG_CHANNEL] = f"{prefix}{CONFIG_CHANNEL}/"
-    checkpoint = sagemaker.CHECKPOINT
+    checkpoint = sagemaker.CHECKPOINT_SYNC
     tags = [
         {"Key": TAG_EXPERIMENT, "Value": experiment},
         {"Key": TAG_GIT_COMMIT, "Value": git_commit or "none"},

@@ -7,6 +7,7 @@ after building the request.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,16 +52,30 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
-def dry_run_request(configs: ResolvedConfigs) -> dict[str, Any]:
+def resolve_recorded(sagemaker_yaml: str, training_yaml: str, overrides: Sequence[str]) -> ResolvedConfigs:
+    """Load and validate the resolved YAML texts a launch recorded, then ``overrides`` on top.
+
+    The recorded ``TRAINING.CONFIG_FILE`` names the original file, which may since have changed, so it
+    is pointed at the recorded training YAML; ``overrides`` may still point it elsewhere.
+    """
+    with tempfile.TemporaryDirectory(prefix="sm-launcher-reproduce-") as folder:
+        sagemaker_file = Path(folder, SAGEMAKER_CONFIG_FILE)
+        training_file = Path(folder, TRAINING_CONFIG_FILE)
+        sagemaker_file.write_text(sagemaker_yaml, encoding="utf-8")
+        training_file.write_text(training_yaml, encoding="utf-8")
+        return resolve(sagemaker_file, ["TRAINING.CONFIG_FILE", str(training_file), *overrides])
+
+
+def dry_run_request(configs: ResolvedConfigs, parent_job: str | None = None) -> dict[str, Any]:
     """The CreateTrainingJob request a launch would send; sends nothing and writes nothing."""
     from sagemaker_launcher.sagemaker_job import create_training_job
 
-    plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state())
+    plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state(), parent_job)
     return create_training_job(configs.sagemaker, plan, send=False)
 
 
 def launch_on_sagemaker(
-    configs: ResolvedConfigs, argv: Sequence[str] | None = None, parent_job: str | None = None
+    configs: ResolvedConfigs, arguments: Sequence[str], parent_job: str | None = None
 ) -> Launched:
     """Upload inputs, code, configs and record under the job's S3 prefix, then create the job."""
     from sagemaker_launcher.sagemaker_job import create_training_job
@@ -70,7 +85,7 @@ def launch_on_sagemaker(
     plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job)
     storage = JobStorage(cfg.SAGEMAKER.REGION)
     record = build_record(
-        configs, plan, git, argv, parent_job, aws_identity=_caller_arn(cfg.SAGEMAKER.REGION)
+        configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(cfg.SAGEMAKER.REGION)
     )
     for name, path in plan.uploads.items():
         storage.upload(path, plan.channels[name], f"input '{name}'")

@@ -9,7 +9,6 @@ import platform
 import shlex
 import socket
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from sagemaker_launcher.config_loading import ResolvedConfigs
 from sagemaker_launcher.job_plan import JobPlan
 
 RECORD_VERSION = 1
+LAUNCHER_SCRIPT = "run_sagemaker_job.py"
 _PACKAGES = ("sagemaker", "boto3", "botocore", "yacs", "PyYAML", "torch")
 # Diffs larger than this are cut; the record notes the cut.
 MAX_DIFF_CHARACTERS = 200_000
@@ -75,7 +75,7 @@ def build_record(
     configs: ResolvedConfigs,
     plan: JobPlan,
     git: GitState,
-    argv: Sequence[str] | None = None,
+    arguments: Sequence[str],
     parent_job: str | None = None,
     aws_identity: str | None = None,
 ) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def build_record(
             "host": socket.gethostname(),
             "aws_identity": aws_identity,
         },
-        "command_line": shlex.join(argv if argv is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command_line": shlex.join(["python", LAUNCHER_SCRIPT, *arguments]),
         "git": {
             "commit": git.commit,
             "branch": git.branch,

@@ -17,20 +17,27 @@ from yacs.config import CfgNode
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
 
-SDK_DEFAULTS_FILE = Path(__file__).with_name("sagemaker_sdk_defaults.yaml")
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"
 LOCAL_REGION = "us-east-1"
 
 
 def _quiet_sdk_environment() -> None:
-    """Opt out of the SDK's telemetry call and v2 banner, unless the user configured otherwise.
-
-    The SDK's config loader logs at INFO to stdout, which would corrupt ``--dry-run``'s JSON.
-    """
-    os.environ.setdefault("SAGEMAKER_USER_CONFIG_OVERRIDE", str(SDK_DEFAULTS_FILE))
+    """Silence the SDK's v2 banner and its config loader, which logs at INFO to stdout and would
+    corrupt ``--dry-run``'s JSON."""
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
+
+
+def _fit_without_telemetry(estimator: Any, **fit_arguments: Any) -> None:
+    """Call ``Estimator.fit`` without its telemetry wrapper.
+
+    SDK 2.x wraps ``fit`` in a telemetry emitter that sends a request to the internet with no
+    timeout. Its opt-out (an SDK config file) makes every config lookup re-validate the SDK's
+    whole JSON schema, about 0.45 s each and 20 or more per launch. The undecorated ``fit``
+    (kept by ``functools.wraps``) builds and sends the very same request without either.
+    """
+    type(estimator).fit.__wrapped__(estimator, **fit_arguments)
 
 
 def create_training_job(
@@ -62,7 +69,7 @@ def create_training_job(
         boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION), default_bucket=cfg.S3.BUCKET
     )
     estimator = _estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
-    estimator.fit(inputs=plan.channels, wait=False, job_name=plan.job_name)
+    _fit_without_telemetry(estimator, inputs=plan.channels, wait=False, job_name=plan.job_name)
     if session.request is None:
         raise RuntimeError("the SageMaker SDK built no CreateTrainingJob request")
     return session.request
@@ -79,7 +86,7 @@ def run_local_container(cfg: CfgNode, plan: JobPlan, source_dir: Path, container
     estimator = _estimator(
         cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN or LOCAL_ROLE_ARN, source_dir=str(source_dir)
     )
-    estimator.fit(inputs=plan.channels, wait=True, job_name=plan.job_name)
+    _fit_without_telemetry(estimator, inputs=plan.channels, wait=True, job_name=plan.job_name)
 
 
 def follow_job(job_name: str, region: str) -> None:
@@ -120,7 +127,7 @@ def _estimator(cfg: CfgNode, plan: JobPlan, session: Any, role: str, source_dir:
         output_path=plan.output_path,
         output_kms_key=cfg.S3.OUTPUT_KMS_KEY_ID or None,
         checkpoint_s3_uri=plan.checkpoint_uri,
-        checkpoint_local_path=cfg.CHECKPOINT.LOCAL_PATH if plan.checkpoint_uri else None,
+        checkpoint_local_path=cfg.CHECKPOINT_SYNC.LOCAL_PATH if plan.checkpoint_uri else None,
         subnets=list(network.SUBNETS) or None,
         security_group_ids=list(network.SECURITY_GROUP_IDS) or None,
         enable_network_isolation=network.ENABLE_NETWORK_ISOLATION,

@@ -239,9 +239,10 @@ class _Checker:
         network = self.cfg.NETWORK
         subnets, groups = network.SUBNETS, network.SECURITY_GROUP_IDS
         if bool(subnets) != bool(groups):
+            empty_key = "NETWORK.SECURITY_GROUP_IDS" if subnets else "NETWORK.SUBNETS"
             raise self.fail(
-                "NETWORK.SUBNETS" if not subnets else "NETWORK.SECURITY_GROUP_IDS",
-                subnets or groups,
+                empty_key,
+                [],
                 "is empty while its partner is set: a VPC needs both subnets and security groups.",
             )
         for key, values, list_shape, item_shape in (
@@ -270,11 +271,11 @@ class _Checker:
                 raise self.fail(key, regex, f"is not a valid regular expression ({error}).") from None
             if groups < 1:
                 raise self.fail(key, regex, "needs a capture group around the metric's value.")
-        checkpoint = self.cfg.CHECKPOINT
+        checkpoint = self.cfg.CHECKPOINT_SYNC
         if checkpoint.S3_URI:
-            self._s3_uri("CHECKPOINT.S3_URI", checkpoint.S3_URI)
+            self._s3_uri("CHECKPOINT_SYNC.S3_URI", checkpoint.S3_URI)
         if not checkpoint.LOCAL_PATH.startswith("/"):
-            raise self.fail("CHECKPOINT.LOCAL_PATH", checkpoint.LOCAL_PATH, "must be an absolute path.")
+            raise self.fail("CHECKPOINT_SYNC.LOCAL_PATH", checkpoint.LOCAL_PATH, "must be an absolute path.")
 
     def check_hyperparameters(self, training: CfgNode) -> None:
         encoded = encode_hyperparameters(dict(leaf_items(training)))

@@ -1,0 +1,154 @@
+"""Every validation error: one clear message naming key and value, exit 1, no job, no S3 object."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, python_command, run_cli, s3_keys, training_jobs, write_yaml
+
+from sagemaker_launcher.job_plan import new_job_name
+
+EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
+
+BAD_OVERRIDES = [
+    (["SAGEMAKER.INSTANCE_TYPE", "ml.g5.xlarg"], "Did you mean 'ml.g5.xlarge'?"),
+    (["SAGEMAKER.INSTANCE_COUNT", "0"], "SAGEMAKER.INSTANCE_COUNT = 0 must be at least 1"),
+    (["SAGEMAKER.VOLUME_SIZE_GB", "0"], "SAGEMAKER.VOLUME_SIZE_GB = 0 must be at least 1"),
+    (["SAGEMAKER.USE_SPOT_INSTANCES", "true"], "SAGEMAKER.MAX_WAIT_SECONDS = 0 must be at least"),
+    (
+        ["SAGEMAKER.USE_SPOT_INSTANCES", "true", "SAGEMAKER.MAX_WAIT_SECONDS", "100"],
+        "must be at least SAGEMAKER.MAX_RUN_SECONDS (3600)",
+    ),
+    (["SAGEMAKER.MAX_WAIT_SECONDS", "7200"], "only applies with SAGEMAKER.USE_SPOT_INSTANCES"),
+    (
+        [
+            "SAGEMAKER.USE_SPOT_INSTANCES",
+            "true",
+            "SAGEMAKER.MAX_WAIT_SECONDS",
+            "7200",
+            "SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS",
+            "600",
+        ],
+        "cannot be used with spot",
+    ),
+    (["SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS", "999999"], "must be at most 21600"),
+    (["SAGEMAKER.BASE_JOB_NAME", "my_job"], "SAGEMAKER.BASE_JOB_NAME = 'my_job' must be 1 to 42"),
+    (["SAGEMAKER.BASE_JOB_NAME", "x" * 43], "must be 1 to 42"),
+    (["SAGEMAKER.ROLE_ARN", ""], "SAGEMAKER.ROLE_ARN = '' is required for ml.g5.xlarge jobs"),
+    (["SAGEMAKER.ROLE_ARN", "SageMakerRole"], "is not an IAM role ARN"),
+    (["SAGEMAKER.REGION", "mars-1"], "SAGEMAKER.REGION = 'mars-1' is not an AWS region"),
+    (["S3.BUCKET", "s3://My_Bucket"], "S3.BUCKET = 's3://My_Bucket' is not a valid bucket name"),
+    (["S3.EXPERIMENT_NAME", "my experiment"], "S3.EXPERIMENT_NAME = 'my experiment' must be"),
+    (["IMAGE.REPOSITORY", ""], "IMAGE.URI = '' is empty and so is IMAGE.REPOSITORY"),
+    (["INPUTS.train", "s3://Bad_Bucket/x"], "INPUTS.train = 's3://Bad_Bucket/x' is not a valid S3 URI"),
+    (["INPUTS.train", "/no/such/folder"], "INPUTS.train = '/no/such/folder' does not exist"),
+    (["INPUTS.train", "https://example.com/x"], "must be an s3:// URI or a local path"),
+    (["INPUTS.bad/name", "s3://b-1/x"], "invalid channel name"),
+    (["INPUTS.config", "s3://b-1/x"], "reserved channel name 'config'"),
+    (["SAGEMAKER.SOURCE_DIR", "no_such_dir"], "SAGEMAKER.SOURCE_DIR = 'no_such_dir' is not a folder"),
+    (["SAGEMAKER.SOURCE_DIR", "configs"], "SAGEMAKER.ENTRY_POINT = 'main.py' is not a file"),
+    (["SAGEMAKER.ENVIRONMENT.1BAD", "x"], "SAGEMAKER.ENVIRONMENT.1BAD"),
+    (["SAGEMAKER.TAGS.team", "a" * 300], "does not fit the API's TagValue"),
+    (["SAGEMAKER.TAGS.aws:owner", "me"], "reserved tag key"),
+    (["SAGEMAKER.TAGS.sm-launcher:experiment", "x"], "reserved tag key"),
+    (["NETWORK.SUBNETS", "[subnet-0abc]"], "NETWORK.SECURITY_GROUP_IDS = [] is empty while its partner"),
+    (
+        ["NETWORK.SUBNETS", "[subnet-0abc]", "NETWORK.SECURITY_GROUP_IDS", "['sg 1']"],
+        "has an invalid ID 'sg 1'",
+    ),
+    (["SAGEMAKER.VOLUME_KMS_KEY_ID", "key with spaces"], "does not fit the API's KmsKeyId"),
+    (["METRICS.loss", "loss=(["], "is not a valid regular expression"),
+    (["METRICS.loss", "loss=\\d+"], "needs a capture group"),
+    (["CHECKPOINT_SYNC.S3_URI", "s3://"], "is not a valid S3 URI"),
+    (["CHECKPOINT_SYNC.LOCAL_PATH", "ckpt"], "must be an absolute path"),
+    (["MODEL.CONV_CHANNELS", str(list(range(700)))], "too long to send as a hyperparameter"),
+    (
+        ["TRAINING.CONFIG_FILE", "configs/nope.yaml"],
+        "configs/nope.yaml (from TRAINING.CONFIG_FILE) does not exist",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), BAD_OVERRIDES, ids=lambda value: str(value)[:40])
+def test_bad_value_is_named_and_nothing_is_created(aws: str, overrides: list[str], expected: str) -> None:
+    result = run_cli("--config", EXAMPLE, *overrides, expect_exit=1)
+    assert result.output.startswith("Error: ")
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert training_jobs() == [] and s3_keys() == []
+
+
+def test_config_file_errors_name_the_file_and_create_nothing(aws: str, tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "exp.yaml", {"_BASE_": EXAMPLE, "SAGEMAKER": {"INSTANCE_CUONT": 2}})
+    result = run_cli("--config", str(config), expect_exit=1)
+    assert f"{config}: unknown key 'SAGEMAKER.INSTANCE_CUONT'" in result.output
+    assert "Did you mean 'SAGEMAKER.INSTANCE_COUNT'?" in result.output
+    assert training_jobs() == [] and s3_keys() == []
+
+
+def test_a_training_config_with_more_keys_than_hyperparameters_fit_is_refused() -> None:
+    from yacs.config import CfgNode
+
+    from sagemaker_launcher.config_loading import load_configs
+    from sagemaker_launcher.errors import LauncherError
+    from sagemaker_launcher.validation import validate
+
+    configs = load_configs(EXAMPLE)
+    too_many = CfgNode({f"KEY_{index}": index for index in range(96)})
+    with pytest.raises(LauncherError, match="has 96 keys, but a job takes at most 95 hyperparameters"):
+        validate(dataclasses.replace(configs, training=too_many))
+    validate(dataclasses.replace(configs, training=CfgNode({f"KEY_{index}": index for index in range(95)})))
+
+
+def test_job_names_differ_within_one_second_and_fit_the_api() -> None:
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    names = {new_job_name("x" * 42, now) for _ in range(50)}
+    assert len(names) == 50
+    from sagemaker_launcher import service_limits
+
+    limits = service_limits.field("TrainingJobName")
+    assert all(len(name) == limits.max and limits.matches(name) for name in names)
+
+
+def _timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.perf_counter()
+    done = subprocess.run(python_command(*args), capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    return done, time.perf_counter() - started
+
+
+IMPORTED_SDK = (
+    "import sys, runpy; sys.argv = ['run_sagemaker_job.py', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_path('run_sagemaker_job.py', run_name='__main__')\n"
+    "except SystemExit as done:\n    code = done.code\n"
+    "print('SDK-LOADED' if 'sagemaker' in sys.modules else 'SDK-NOT-LOADED', file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["launch", "--help"], ["--config", EXAMPLE, "SAGEMAKER.INSTANCE_COUNT", "0"]],
+    ids=["help", "launch-help", "validation-error"],
+)
+def test_help_and_validation_errors_do_not_import_the_sdk(args: list[str]) -> None:
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTED_SDK, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert "SDK-NOT-LOADED" in done.stderr, done.stderr
+
+
+def test_help_lists_examples_and_the_override_convention() -> None:
+    done, _ = _timed("launch", "--help")
+    assert done.returncode == 0
+    assert "KEY VALUE" in done.stdout and "--dry-run" in done.stdout
+    assert "SAGEMAKER.INSTANCE_COUNT 2 SOLVER.BASE_LR 0.01" in done.stdout
