@@ -1,0 +1,76 @@
+"""Docker engine checks and clean-up for tests: skip where Docker is absent, fail under CI.
+
+CI (`CI=true`) provisions the engine and images with `bash scripts/provision_docker.sh start`, so
+there a missing engine or image is a broken setup, not a reason to skip.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
+
+# The network SageMaker SDK 2.x local mode creates (sagemaker/local/image.py) and leaves behind.
+LOCAL_MODE_NETWORK = "sagemaker-local"
+
+
+def _docker(*args: str, timeout: float) -> subprocess.CompletedProcess | None:
+    """Run the docker client; None when it is missing or does not answer in time."""
+    if shutil.which("docker") is None:
+        return None
+    try:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def docker_available(timeout: float = 5.0) -> bool:
+    """True when a Docker engine answers `docker info` within `timeout` seconds."""
+    result = _docker("info", timeout=timeout)
+    return result is not None and result.returncode == 0
+
+
+def image_available(name: str, timeout: float = 10.0) -> bool:
+    """True when the engine holds the image `name` (for example `sm-launcher-training:local`)."""
+    result = _docker("image", "inspect", name, timeout=timeout)
+    return result is not None and result.returncode == 0
+
+
+def _missing(message: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true requires it; {PROVISION_HINT})", pytrace=False)
+    pytest.skip(f"{message}; {PROVISION_HINT}")
+
+
+def require_docker() -> None:
+    """Skip the calling test when no Docker engine answers; fail instead when CI=true."""
+    if not docker_available():
+        _missing("no Docker engine answers `docker info`")
+
+
+def require_image(name: str) -> None:
+    """Skip the calling test when image `name` is missing (or no engine runs); fail when CI=true."""
+    require_docker()
+    if not image_available(name):
+        _missing(f"Docker image {name!r} is missing")
+
+
+def remove_local_mode_leftovers(container_root: str) -> None:
+    """Remove the containers that local-mode jobs under `container_root` created, and their network.
+
+    The SDK writes one `<container_root>/tmp*/docker-compose.yaml` per job and leaves its exited
+    containers behind; they are removed by their exact names. The network goes only when no other
+    container still uses it (docker refuses otherwise, which is left alone).
+    """
+    names = []
+    for compose_file in glob.glob(os.path.join(container_root, "*", "docker-compose.yaml")):
+        with open(compose_file, encoding="utf-8") as handle:
+            services = (yaml.safe_load(handle) or {}).get("services", {})
+        names += [s["container_name"] for s in services.values() if "container_name" in s]
+    if names:
+        _docker("rm", "--force", *names, timeout=60)
+    _docker("network", "rm", LOCAL_MODE_NETWORK, timeout=30)
