@@ -78,7 +78,7 @@ def launch(
     if is_local(instance_type):
         from sagemaker_launcher.local_runs import run_locally
 
-        sys.exit(run_locally(configs))
+        sys.exit(run_locally(configs, ctx.meta[ARGUMENTS_KEY]))
     from sagemaker_launcher.launch import launch_on_sagemaker
 
     launched = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])

@@ -6,6 +6,7 @@ Moving to another SDK is a change to this one file.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -20,13 +21,19 @@ from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"
 LOCAL_REGION = "us-east-1"
+# SDK defaults that opt out of telemetry (SchemaVersion is required by the SDK's schema).
+TELEMETRY_OPT_OUT = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
 
 
 def _quiet_sdk_environment() -> None:
     """Silence the SDK's v2 banner and its config loader, which logs at INFO to stdout and would
     corrupt ``--dry-run``'s JSON."""
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
+    for name in ("sagemaker.config", "sagemaker.telemetry"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _fit_without_telemetry(estimator: Any, **fit_arguments: Any) -> None:
@@ -75,18 +82,39 @@ def create_training_job(
     return session.request
 
 
-def run_local_container(cfg: CfgNode, plan: JobPlan, source_dir: Path, container_root: Path) -> None:
-    """Run the job in SageMaker local mode: the image under Docker, code mounted from ``source_dir``."""
+def run_local_container(
+    cfg: CfgNode, plan: JobPlan, source_dir: Path, container_root: Path, output_dir: Path
+) -> bool:
+    """Run the job in SageMaker local mode: the image under Docker, code mounted from ``source_dir``.
+
+    ``model.tar.gz`` and ``output.tar.gz`` land in ``output_dir``. Returns whether every container
+    exited 0; the SDK's own error for a failed container is turned into ``False``.
+    """
     _quiet_sdk_environment()
     import boto3
     from sagemaker.local import LocalSession
 
+    container_root.mkdir(parents=True, exist_ok=True)
     session = LocalSession(boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION or LOCAL_REGION))
     session.config = {"local": {"local_code": True, "container_root": str(container_root)}}
     estimator = _estimator(
-        cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN or LOCAL_ROLE_ARN, source_dir=str(source_dir)
+        cfg,
+        dataclasses.replace(plan, checkpoint_uri=None),
+        session,
+        role=cfg.SAGEMAKER.ROLE_ARN or LOCAL_ROLE_ARN,
+        source_dir=str(source_dir),
+        output_path=output_dir.as_uri(),
     )
-    _fit_without_telemetry(estimator, inputs=plan.channels, wait=True, job_name=plan.job_name)
+    # Local mode's client sends telemetry too; opting out here, after the Estimator is built,
+    # keeps the schema re-validation to the few lookups fit() makes.
+    session.sagemaker_config = TELEMETRY_OPT_OUT
+    try:
+        _fit_without_telemetry(estimator, inputs=plan.channels, wait=True, job_name=plan.job_name)
+    except RuntimeError as error:
+        if "Failed to run" not in str(error):
+            raise
+        return False
+    return True
 
 
 def follow_job(job_name: str, region: str) -> None:
@@ -107,7 +135,14 @@ def follow_job(job_name: str, region: str) -> None:
         ) from error
 
 
-def _estimator(cfg: CfgNode, plan: JobPlan, session: Any, role: str, source_dir: str | None) -> Any:
+def _estimator(
+    cfg: CfgNode,
+    plan: JobPlan,
+    session: Any,
+    role: str,
+    source_dir: str | None,
+    output_path: str | None = None,
+) -> Any:
     from sagemaker.estimator import Estimator
 
     sm, network = cfg.SAGEMAKER, cfg.NETWORK
@@ -124,7 +159,7 @@ def _estimator(cfg: CfgNode, plan: JobPlan, session: Any, role: str, source_dir:
         max_run=sm.MAX_RUN_SECONDS,
         use_spot_instances=sm.USE_SPOT_INSTANCES,
         max_wait=sm.MAX_WAIT_SECONDS or None,
-        output_path=plan.output_path,
+        output_path=output_path or plan.output_path,
         output_kms_key=cfg.S3.OUTPUT_KMS_KEY_ID or None,
         checkpoint_s3_uri=plan.checkpoint_uri,
         checkpoint_local_path=cfg.CHECKPOINT_SYNC.LOCAL_PATH if plan.checkpoint_uri else None,

@@ -28,6 +28,8 @@ from sagemaker_launcher.job_plan import (
 LOCAL_PROCESS = "local_process"
 DOCKER_LOCAL_MODES = ("local", "local_gpu")
 LOCAL_MODES = (*DOCKER_LOCAL_MODES, LOCAL_PROCESS)
+# The code local runs use when SAGEMAKER.SOURCE_DIR is empty.
+DEFAULT_LOCAL_SOURCE_DIR = "sagemaker_container"
 # S3's bucket naming rules (the SageMaker model has no shape for them).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -50,6 +52,11 @@ def validate(configs: ResolvedConfigs) -> None:
 def is_local(instance_type: str) -> bool:
     """Whether the instance type runs on this machine rather than on SageMaker."""
     return instance_type in LOCAL_MODES
+
+
+def local_source_dir(cfg: CfgNode) -> Path:
+    """The code a local run mounts or runs: SAGEMAKER.SOURCE_DIR, else the example's folder."""
+    return Path(cfg.SAGEMAKER.SOURCE_DIR or DEFAULT_LOCAL_SOURCE_DIR)
 
 
 class _Checker:
@@ -202,12 +209,12 @@ class _Checker:
 
     def check_code(self) -> None:
         sm = self.cfg.SAGEMAKER
-        if not sm.SOURCE_DIR:
+        if not sm.SOURCE_DIR and not is_local(self.instance_type):
             return
-        source_dir = Path(sm.SOURCE_DIR)
+        source_dir = local_source_dir(self.cfg)
         if not source_dir.is_dir():
             raise self.fail(
-                "SAGEMAKER.SOURCE_DIR", sm.SOURCE_DIR, f"is not a folder (resolved from {Path.cwd()})."
+                "SAGEMAKER.SOURCE_DIR", str(source_dir), f"is not a folder (resolved from {Path.cwd()})."
             )
         if not (source_dir / sm.ENTRY_POINT).is_file():
             raise self.fail(

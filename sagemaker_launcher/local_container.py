@@ -1,0 +1,81 @@
+"""Docker local mode (``local``, ``local_gpu``): the real training image, run by SageMaker SDK local mode.
+
+The code is mounted from the source folder, so an edit needs no image rebuild. Before handing
+over to the SDK, the engine, compose and the image are checked so a missing piece gets a clear
+message rather than a compose traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+from yacs.config import CfgNode
+
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_plan import JobPlan
+from sagemaker_launcher.local_layout import OUTPUT_DIR, job_dir
+
+CONTAINER_ROOT = "container"
+PROVISION_HINT = "On Debian or Ubuntu, bash scripts/provision_docker.sh start sets one up."
+
+
+def _docker(*args: str) -> subprocess.CompletedProcess[str] | None:
+    if shutil.which("docker") is None:
+        return None
+    try:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def check_docker(image: str, gpu: bool) -> None:
+    """Raise ``LauncherError`` naming what is missing: engine, compose, GPU runtime or image."""
+    info = _docker("info", "--format", "{{json .Runtimes}}")
+    if info is None or info.returncode != 0:
+        raise LauncherError(
+            "Local mode runs the training image under Docker, but no Docker engine answers `docker info`"
+            f"{': ' + info.stderr.strip() if info else ' (no docker command)'}. Start Docker, or use "
+            f"SAGEMAKER.INSTANCE_TYPE local_process to run without it. {PROVISION_HINT}"
+        )
+    has_compose = shutil.which("docker-compose") is not None or _succeeds("compose", "version")
+    if not has_compose:
+        raise LauncherError(
+            "Local mode needs Docker Compose (`docker compose` or `docker-compose`), and neither is "
+            f"installed. Install the compose plugin or docker-compose. {PROVISION_HINT}"
+        )
+    if gpu and "nvidia" not in info.stdout:
+        raise LauncherError(
+            "local_gpu needs Docker's NVIDIA runtime (the NVIDIA Container Toolkit), which this engine "
+            "lacks. Install it, or use SAGEMAKER.INSTANCE_TYPE local for a CPU run."
+        )
+    if not _succeeds("image", "inspect", image):
+        raise LauncherError(
+            f"Image {image!r} (IMAGE.URI / IMAGE.REPOSITORY:TAG) is not on this Docker engine. Build it with "
+            f"docker build -f Dockerfile.sagemaker -t {image} . (or pull it), then run again."
+        )
+
+
+def _succeeds(*args: str) -> bool:
+    done = _docker(*args)
+    return done is not None and done.returncode == 0
+
+
+def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
+    """Run the job's containers; returns 0, or 1 after printing each failed host's failure file."""
+    from sagemaker_launcher.sagemaker_job import run_local_container
+
+    check_docker(plan.image_uri, gpu=cfg.SAGEMAKER.INSTANCE_TYPE == "local_gpu")
+    container_root = job_dir(plan) / CONTAINER_ROOT
+    if run_local_container(cfg, plan, source_dir, container_root, job_dir(plan) / OUTPUT_DIR):
+        return 0
+    failures = sorted(container_root.glob("*/algo-*/output/failure"))
+    for failure in failures:
+        click.echo(f"Host {failure.parents[1].name} failed: {failure.read_text().strip()}", err=True)
+    if not failures:
+        click.echo(
+            "A training container exited non-zero without a failure file; see its log above.", err=True
+        )
+    return 1

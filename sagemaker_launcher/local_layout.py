@@ -1,0 +1,143 @@
+"""The ``/opt/ml``-shaped tree of each host of a local run, with the files SageMaker writes there.
+
+<RUNS_DIR>/<experiment>/<job>/
+    config/                the resolved configs, record and hyperparameters (the config channel)
+    hosts/algo-N/          one SAGEMAKER_BASE_DIR per host:
+        input/config/      hyperparameters.json, inputdataconfig.json, resourceconfig.json,
+                           checkpointconfig.json
+        input/data/<name>  each channel, linked to its local folder
+        model/  output/data/  output/failure  checkpoints/
+    output/                model.tar.gz and output.tar.gz, as SageMaker leaves them in S3
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
+from sagemaker_launcher.storage import local_path
+
+HOSTS_DIR = "hosts"
+OUTPUT_DIR = "output"
+MODEL_ARCHIVE = "model.tar.gz"
+OUTPUT_ARCHIVE = "output.tar.gz"
+
+
+def host_names(count: int) -> list[str]:
+    """SageMaker's host names: ``algo-1`` .. ``algo-N``."""
+    return [f"algo-{index}" for index in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class HostTree:
+    """One host's SAGEMAKER_BASE_DIR."""
+
+    host: str
+    base_dir: Path
+
+    @property
+    def model_dir(self) -> Path:
+        return self.base_dir / "model"
+
+    @property
+    def output_data_dir(self) -> Path:
+        return self.base_dir / "output" / "data"
+
+    @property
+    def failure_file(self) -> Path:
+        return self.base_dir / "output" / "failure"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.base_dir / "checkpoints"
+
+
+def job_dir(plan: JobPlan) -> Path:
+    """The local folder of a job planned under a ``file://`` root."""
+    return local_path(plan.prefix)
+
+
+def script_mode_hyperparameters(
+    plan: JobPlan, source_dir: Path, entry_point: str, region: str
+) -> dict[str, str]:
+    """The job's hyperparameters plus the ones SageMaker's script mode adds, JSON-encoded as the SDK does."""
+    return encode_hyperparameters(
+        {
+            **plan.hyperparameters,
+            "sagemaker_program": entry_point,
+            "sagemaker_submit_directory": str(source_dir),
+            "sagemaker_container_log_level": 20,
+            "sagemaker_job_name": plan.job_name,
+            "sagemaker_region": region,
+        }
+    )
+
+
+def lay_out_hosts(
+    plan: JobPlan, hosts: list[str], hyperparameters: Mapping[str, str], instance_type: str
+) -> list[HostTree]:
+    """Create every host's tree and its input/config files; channels link to their local folders."""
+    input_data_config = {
+        name: {
+            "TrainingInputMode": "File",
+            "S3DistributionType": "FullyReplicated",
+            "RecordWrapperType": "None",
+        }
+        for name in plan.channels
+    }
+    trees = []
+    for host in hosts:
+        tree = HostTree(host, job_dir(plan) / HOSTS_DIR / host)
+        for folder in ("input/config", "input/data", "model", "output/data", "checkpoints"):
+            (tree.base_dir / folder).mkdir(parents=True, exist_ok=True)
+        for name, uri in plan.channels.items():
+            _link_channel(tree.base_dir / "input" / "data" / name, local_path(uri))
+        resource_config = {
+            "current_host": host,
+            "current_instance_type": instance_type,
+            "current_group_name": "homogeneousCluster",
+            "hosts": hosts,
+            "instance_groups": [
+                {"instance_group_name": "homogeneousCluster", "instance_type": instance_type, "hosts": hosts}
+            ],
+            "network_interface_name": "lo",
+        }
+        config_files: dict[str, Any] = {
+            "hyperparameters.json": dict(hyperparameters),
+            "inputdataconfig.json": input_data_config,
+            "resourceconfig.json": resource_config,
+            "checkpointconfig.json": {"LocalPath": str(tree.checkpoint_dir), "S3Uri": plan.checkpoint_uri},
+        }
+        for name, content in config_files.items():
+            (tree.base_dir / "input" / "config" / name).write_text(json.dumps(content, indent=2))
+        trees.append(tree)
+    return trees
+
+
+def _link_channel(channel_dir: Path, source: Path) -> None:
+    """SageMaker copies a channel into its folder; a link gives the same view without the copy."""
+    if source.is_dir():
+        if not channel_dir.is_symlink():
+            channel_dir.symlink_to(source, target_is_directory=True)
+        return
+    channel_dir.mkdir(parents=True, exist_ok=True)
+    link = channel_dir / source.name
+    if not link.is_symlink():
+        link.symlink_to(source)
+
+
+def pack_artifacts(plan: JobPlan, first_host: HostTree) -> tuple[Path, Path]:
+    """Write model.tar.gz and output.tar.gz from the first host's model and output data folders."""
+    output = job_dir(plan) / OUTPUT_DIR
+    output.mkdir(parents=True, exist_ok=True)
+    archives = (output / MODEL_ARCHIVE, output / OUTPUT_ARCHIVE)
+    for archive, folder in zip(archives, (first_host.model_dir, first_host.output_data_dir), strict=True):
+        with tarfile.open(archive, "w:gz") as bundle:
+            for path in sorted(folder.rglob("*")):
+                bundle.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
+    return archives
