@@ -29,7 +29,6 @@ from sagemaker_launcher.job_plan import (
 )
 from sagemaker_launcher.storage import split_s3_uri
 
-TRAINING_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 OUTPUT_ARCHIVE = "output.tar.gz"
 METRICS_FILE = "metrics.json"
@@ -133,7 +132,7 @@ def client_error_message(error: Any, action: str, permission: str | None, job: s
     if (isinstance(status, int) and status >= 500) or (code.isdigit() and int(code) >= 500):
         return (
             f"{action} failed: the service answered HTTP {status or code} (an error on its side, not in "
-            "your request). Nothing was changed by this tool; check the job with "
+            "your request), so whether it took effect is unknown. Check the job with "
             f"'{_CLI} show {job or 'JOB'}' and try again."
         )
     return f"{action} failed: {code}: {_one_line(message)}"
