@@ -1,0 +1,135 @@
+"""Training throughput of the job's loop against a bare PyTorch loop, on the same model and data.
+
+The job's side is what main.py runs per epoch minus validation: the resumable sampler, the
+stop-flag poll, autocast and gradient-scaler calls (off on CPU), on-device loss sums, and the
+atomic checkpoint saved every epoch. The bare side is a plain DataLoader and the five-line step.
+Rounds alternate between the two so machine noise hits both alike; the median round counts.
+
+    .venv/bin/python bench/train_overhead.py [--epochs 5] [--rounds 5] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "sagemaker_container"))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from make_digits_data import make_digits_data  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from yacs.config import CfgNode  # noqa: E402
+
+import builders  # noqa: E402
+import checkpoints  # noqa: E402
+import digits_data  # noqa: E402
+import engine  # noqa: E402
+from preemption import StopFlag  # noqa: E402
+from training_default_config import get_training_cfg_defaults  # noqa: E402
+
+
+def job_loop(cfg: CfgNode, dataset: TensorDataset, checkpoint_dir: Path) -> Callable[[int], float]:
+    """Epochs of the job's own training path; returns a runner giving seconds for n epochs."""
+    torch.manual_seed(cfg.SEED)
+    network = builders.build_network(cfg)
+    loader = digits_data.train_loader(dataset, cfg.SOLVER.BATCH_SIZE, 0, 1, cfg.SEED, 0, False)
+    optimizer = builders.build_optimizer(network, cfg)
+    scheduler = builders.build_scheduler(optimizer, cfg, len(loader))
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    stop_flag = StopFlag()
+    state = {"epoch": 0}
+
+    def run(epochs: int) -> float:
+        started = time.perf_counter()
+        for _ in range(epochs):
+            progress = engine.EpochProgress()
+            digits_data.start_epoch(loader, cfg.SEED, state["epoch"], 0)
+            engine.train_epoch(
+                network, loader, optimizer, scheduler, scaler, progress, lambda: stop_flag.requested
+            )
+            state["epoch"] += 1
+            snapshot = {
+                "model": network.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": state["epoch"],
+            }
+            checkpoints.save(snapshot, checkpoint_dir, state["epoch"], 0, cfg.CHECKPOINT.KEEP_LAST)
+        return time.perf_counter() - started
+
+    return run
+
+
+def bare_loop(cfg: CfgNode, dataset: TensorDataset) -> Callable[[int], float]:
+    """Epochs of a plain PyTorch loop on the same network, optimizer and schedule."""
+    torch.manual_seed(cfg.SEED)
+    network = builders.build_network(cfg)
+    generator = torch.Generator().manual_seed(cfg.SEED)
+    loader = DataLoader(dataset, batch_size=cfg.SOLVER.BATCH_SIZE, shuffle=True, generator=generator)
+    optimizer = builders.build_optimizer(network, cfg)
+    scheduler = builders.build_scheduler(optimizer, cfg, len(loader))
+
+    def run(epochs: int) -> float:
+        started = time.perf_counter()
+        for _ in range(epochs):
+            network.train()
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = F.cross_entropy(network(images), labels)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+        return time.perf_counter() - started
+
+    return run
+
+
+def main() -> None:
+    """Measure both loops and print samples per second and their ratio."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--epochs", type=int, default=5, help="Epochs per timed round.")
+    parser.add_argument("--rounds", type=int, default=5, help="Timed rounds per loop, alternating.")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (shared CPUs: 1).")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cfg = get_training_cfg_defaults()
+    # Long enough that the cosine schedule never reaches its end during the benchmark.
+    cfg.SOLVER.EPOCHS = (args.rounds + 1) * args.epochs
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["SAGEMAKER_BASE_DIR"] = scratch
+        files = make_digits_data(Path(scratch) / "data")
+        os.environ["SM_CHANNEL_TRAIN"] = str(files["train"].parent)
+        dataset = digits_data.load_split("train", cfg.DATA.FILE_NAME, cfg.MODEL.NUM_CLASSES)
+        loops = {
+            "job": job_loop(cfg, dataset, Path(scratch) / "checkpoints"),
+            "bare": bare_loop(cfg, dataset),
+        }
+        for run in loops.values():
+            run(1)  # warm-up
+        seconds: dict[str, list[float]] = {name: [] for name in loops}
+        for _ in range(args.rounds):
+            for name, run in loops.items():
+                seconds[name].append(run(args.epochs))
+    samples = len(dataset) * args.epochs
+    rates = {name: samples / statistics.median(times) for name, times in seconds.items()}
+    print(f"torch {torch.__version__}, {args.threads} thread(s), batch {cfg.SOLVER.BATCH_SIZE}, ", end="")
+    print(f"{len(dataset)} samples x {args.epochs} epochs x {args.rounds} rounds (median round)")
+    for name, rate in rates.items():
+        print(f"{name:>5} loop: {rate:10.0f} samples/s")
+    ratio = rates["job"] / rates["bare"]
+    print(f"ratio job/bare: {ratio:.3f} (machinery overhead {100 * (1 - ratio):+.1f}%)")
+
+
+if __name__ == "__main__":
+    main()

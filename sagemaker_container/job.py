@@ -1,0 +1,186 @@
+"""The training job: build everything from the config, resume, train, checkpoint and export.
+
+Checkpoints: only the first host writes them (every host's checkpoint folder syncs to the same S3
+prefix, so several writers would overwrite each other); on start the first host loads the newest
+valid one and sends it to the others, so every host resumes from the same state. Each host's RNG
+state and running loss travel inside it, one entry per host.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from yacs.config import CfgNode
+
+import builders
+import checkpoints
+import digits_data
+import distributed
+import engine
+import export
+import metrics
+import paths
+import rng
+from distributed import Cluster
+from job_errors import ConfigError, StoppedBySignal
+from preemption import StopFlag
+
+logger = logging.getLogger(__name__)
+
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "scaler", "epoch", "step", "history", "hosts")
+
+
+def run(cfg: CfgNode) -> None:
+    """Train on every host, then have the first host write the model and metrics."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    cluster = distributed.read_cluster(device)
+    stop_flag = StopFlag()
+    stop_flag.install()
+    distributed.start(cluster)
+    try:
+        job = TrainingJob(cfg, cluster, stop_flag)
+        job.fit()
+        job.finish()
+        # SageMaker local mode stops every container once one exits: the others wait here until
+        # the first host has written the model.
+        cluster.barrier()
+    finally:
+        distributed.stop(cluster)
+
+
+class TrainingJob:
+    """The data, network, optimizer and progress of one host's share of the job."""
+
+    def __init__(self, cfg: CfgNode, cluster: Cluster, stop_flag: StopFlag) -> None:
+        self.cfg = cfg
+        self.cluster = cluster
+        self.stop_flag = stop_flag
+        self.checkpoint_dir = paths.checkpoint_dir()
+        use_cuda = cluster.device.type == "cuda"
+        rng.seed_everything(cfg.SEED + cluster.rank)
+        num_classes = cfg.MODEL.NUM_CLASSES
+        train_set = digits_data.load_split(cfg.DATA.TRAIN_CHANNEL, cfg.DATA.FILE_NAME, num_classes)
+        validation_set = digits_data.load_split(cfg.DATA.VALIDATION_CHANNEL, cfg.DATA.FILE_NAME, num_classes)
+        rank, world_size, workers = cluster.rank, cluster.world_size, cfg.DATA.NUM_WORKERS
+        self.train_loader = digits_data.train_loader(
+            train_set, cfg.SOLVER.BATCH_SIZE, rank, world_size, cfg.SEED, workers, use_cuda
+        )
+        self.validation_loader = digits_data.validation_loader(
+            validation_set, cfg.SOLVER.BATCH_SIZE, rank, world_size, workers, use_cuda
+        )
+        self.network = builders.build_network(cfg).to(cluster.device)
+        self.model: torch.nn.Module = self.network
+        if cluster.is_distributed:
+            self.model = DistributedDataParallel(
+                self.network, device_ids=[cluster.device] if use_cuda else None
+            )
+        self.optimizer = builders.build_optimizer(self.network, cfg)
+        self.scheduler = builders.build_scheduler(self.optimizer, cfg, len(self.train_loader))
+        self.scaler = torch.amp.GradScaler(cluster.device.type, enabled=use_cuda)
+        self.epoch = 0
+        self.progress = engine.EpochProgress()
+        self.history: list[dict[str, float]] = []
+
+    def fit(self) -> None:
+        """Train from the newest checkpoint (or from scratch) to SOLVER.EPOCHS."""
+        self._resume()
+        period = self.cfg.CHECKPOINT.PERIOD_EPOCHS
+        while self.epoch < self.cfg.SOLVER.EPOCHS:
+            digits_data.start_epoch(self.train_loader, self.cfg.SEED, self.epoch, self.progress.steps)
+            finished = engine.train_epoch(
+                self.model,
+                self.train_loader,
+                self.optimizer,
+                self.scheduler,
+                self.scaler,
+                self.progress,
+                self._should_stop,
+            )
+            if not finished:
+                self._save_checkpoint()
+                raise StoppedBySignal(
+                    f"checkpoint saved after epoch {self.epoch} and {self.progress.steps} steps of the next; "
+                    "a restart resumes from it."
+                )
+            self.epoch += 1
+            self._validate()
+            self.progress = engine.EpochProgress()
+            if period and self.epoch % period == 0:
+                self._save_checkpoint()
+
+    def finish(self) -> None:
+        """Log this host's weights digest; the first host writes the model and the metrics."""
+        logger.info(
+            "Host %s final weights sha256=%s", self.cluster.current_host, export.weights_digest(self.network)
+        )
+        if self.cluster.is_main:
+            export.write_model(self.network, self.cfg, paths.model_dir())
+            metrics.write_metrics(self.history, paths.output_data_dir())
+            logger.info("Wrote the model to %s and metrics to %s", paths.model_dir(), paths.output_data_dir())
+
+    def _should_stop(self) -> bool:
+        return self.cluster.any(self.stop_flag.requested)
+
+    def _validate(self) -> None:
+        loss_sum, samples = self.cluster.sum([self.progress.loss_sum, float(self.progress.samples)])
+        scores = engine.evaluate(self.network, self.validation_loader, self.scaler.is_enabled())
+        validation_loss, correct, count = self.cluster.sum(scores)
+        record = {
+            "epoch": self.epoch,
+            "train:loss": loss_sum / samples,
+            "validation:loss": validation_loss / count,
+            "validation:accuracy": correct / count,
+        }
+        self.history.append(record)
+        if self.cluster.is_main:
+            metrics.print_epoch(record)
+
+    def _save_checkpoint(self) -> None:
+        mine = {"rng": rng.capture(), "loss_sum": self.progress.loss_sum, "samples": self.progress.samples}
+        per_host = self.cluster.gather(mine)
+        if not self.cluster.is_main:
+            return
+        state = {
+            "model": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch,
+            "step": self.progress.steps,
+            "history": self.history,
+            "hosts": per_host,
+        }
+        path = checkpoints.save(
+            state, self.checkpoint_dir, self.epoch, self.progress.steps, self.cfg.CHECKPOINT.KEEP_LAST
+        )
+        logger.info("Saved checkpoint %s", path)
+
+    def _resume(self) -> None:
+        found = None
+        if self.cluster.is_main:
+            found = checkpoints.load_newest(self.checkpoint_dir, _CHECKPOINT_KEYS)
+        found = self.cluster.broadcast(found)
+        if found is None:
+            logger.info("No checkpoint in %s: training from scratch.", self.checkpoint_dir)
+            return
+        path, state = found
+        if len(state["hosts"]) != self.cluster.world_size:
+            raise ConfigError(
+                f"Checkpoint {path} was saved by {len(state['hosts'])} hosts but this job has "
+                f"{self.cluster.world_size}; resume with the same instance count or clear the checkpoints."
+            )
+        self.network.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch = state["epoch"]
+        self.history = state["history"]
+        mine = state["hosts"][self.cluster.rank]
+        self.progress = engine.EpochProgress(state["step"], mine["loss_sum"], mine["samples"])
+        rng.restore(mine["rng"])
+        logger.info(
+            "Resumed from %s: epoch %d done, %d steps into the next.", path, self.epoch, self.progress.steps
+        )

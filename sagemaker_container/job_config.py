@@ -1,0 +1,169 @@
+"""The job's training config: defaults, then the config channel's YAML (or ``--config-file``), then
+the hyperparameters, each refusing keys the defaults do not declare.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yacs.config import CfgNode
+
+import paths
+from job_errors import ConfigError
+from training_default_config import get_training_cfg_defaults
+
+# The SDK adds hyperparameters of its own (sagemaker_program, sagemaker_submit_directory, ...).
+SDK_HYPERPARAMETER_PREFIX = "sagemaker_"
+OPTIMIZERS = ("adamw", "sgd")
+LR_SCHEDULES = ("cosine", "constant")
+
+_CHECKS: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("SOLVER.EPOCHS", lambda v: v >= 1, "at least 1"),
+    ("SOLVER.BATCH_SIZE", lambda v: v >= 1, "at least 1"),
+    ("SOLVER.BASE_LR", lambda v: v > 0, "above 0"),
+    ("SOLVER.WEIGHT_DECAY", lambda v: v >= 0, "0 or more"),
+    ("SOLVER.OPTIMIZER", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    ("SOLVER.LR_SCHEDULE", lambda v: v in LR_SCHEDULES, f"one of {', '.join(LR_SCHEDULES)}"),
+    ("MODEL.CONV_CHANNELS", lambda v: len(v) > 0 and min(v) >= 1, "a non-empty list of positive ints"),
+    ("MODEL.HIDDEN_UNITS", lambda v: v >= 1, "at least 1"),
+    ("MODEL.DROPOUT", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
+    ("MODEL.NUM_CLASSES", lambda v: v >= 2, "at least 2"),
+    ("DATA.NUM_WORKERS", lambda v: v >= 0, "0 or more"),
+    ("CHECKPOINT.PERIOD_EPOCHS", lambda v: v >= 0, "0 (off) or more"),
+    ("CHECKPOINT.KEEP_LAST", lambda v: v >= 1, "at least 1"),
+]
+
+
+def load_training_config(config_file: Path | None = None) -> CfgNode:
+    """The frozen config this job trains with."""
+    cfg = get_training_cfg_defaults()
+    channel_file = paths.channel_dir(paths.CONFIG_CHANNEL) / paths.TRAINING_CONFIG_FILE
+    if channel_file.is_file():
+        if config_file is not None:
+            raise ConfigError(
+                f"Both the config channel's {channel_file} and --config-file {config_file} are given; "
+                "drop --config-file (the channel holds the launcher's resolved config)."
+            )
+        merge_yaml(cfg, channel_file)
+    elif config_file is not None:
+        merge_yaml(cfg, config_file)
+    apply_hyperparameters(cfg, paths.read_json(paths.hyperparameters_file()))
+    validate(cfg)
+    cfg.freeze()
+    return cfg
+
+
+def merge_yaml(cfg: CfgNode, path: Path) -> None:
+    """Set every leaf of a training YAML file on ``cfg``."""
+    if not path.is_file():
+        raise ConfigError(f"Training config file {path} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Training config file {path} is not valid YAML: {error}") from None
+    if data is None:
+        return
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"Training config file {path} must hold a mapping of sections, not {data!r}.")
+    for key, value in _flatten(data):
+        set_value(cfg, key, value, source=str(path))
+
+
+def apply_hyperparameters(cfg: CfgNode, hyperparameters: Mapping[str, Any]) -> None:
+    """Set each dotted-key hyperparameter, JSON-decoded when it decodes, else taken as a string."""
+    for key, raw in sorted(hyperparameters.items()):
+        if key.startswith(SDK_HYPERPARAMETER_PREFIX):
+            continue
+        default = _lookup(cfg, key, "hyperparameters.json")
+        set_value(cfg, key, decode_hyperparameter(raw, default), source="hyperparameters.json")
+
+
+def decode_hyperparameter(raw: Any, default: Any) -> Any:
+    """``"0.003"`` -> 0.003, ``"[32, 64]"`` -> [32, 64]; a tuner's plain ``adamw`` stays a string."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        return raw
+    # A string key keeps its text ("007" stays "007"); only a JSON string is unquoted.
+    if isinstance(default, str) and not isinstance(decoded, str):
+        return raw
+    return decoded
+
+
+def set_value(cfg: CfgNode, key: str, value: Any, source: str) -> None:
+    """Set one dotted leaf, converted to the default's type."""
+    default = _lookup(cfg, key, source)
+    *parents, leaf = key.split(".")
+    node = cfg
+    for part in parents:
+        node = node[part]
+    node[leaf] = _coerce(default, value, key, source)
+
+
+def validate(cfg: CfgNode) -> None:
+    """Refuse values outside each key's allowed range."""
+    for key, is_valid, requirement in _CHECKS:
+        value = _lookup(cfg, key, "the defaults")
+        if not is_valid(value):
+            raise ConfigError(f"Training config key '{key}' must be {requirement}, got {value!r}.")
+
+
+def _lookup(cfg: CfgNode, key: str, source: str) -> Any:
+    node: Any = cfg
+    for part in key.split("."):
+        if not isinstance(node, CfgNode) or part not in node:
+            node = None
+            break
+        node = node[part]
+    if node is None or isinstance(node, CfgNode):
+        known = [name for name, _ in _flatten(cfg)]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"Unknown training config key '{key}' in {source}.{hint} "
+            "Every key must be declared in training_default_config.py."
+        )
+    return node
+
+
+def _coerce(default: Any, value: Any, key: str, source: str) -> Any:
+    if isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        if not default:
+            return list(value)
+        return [_coerce(default[0], item, key, source) for item in value]
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if isinstance(value, bool):
+                return value
+        elif isinstance(default, int):
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, (int, float)) and not isinstance(number, bool) and number == int(number):
+                return int(number)
+        elif isinstance(default, float):
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                return float(value)
+        elif isinstance(default, str) and isinstance(value, str):
+            return value
+    except (ValueError, OverflowError):
+        pass
+    raise ConfigError(
+        f"Training config key '{key}' in {source} expects a value of type {type(default).__name__} "
+        f"like its default {default!r}, got {value!r}."
+    )
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, value in mapping.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
