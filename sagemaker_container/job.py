@@ -34,7 +34,8 @@ _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "scaler", "epoch", "step"
 
 def run(cfg: CfgNode) -> None:
     """Train on every host, then have the first host write the model and metrics."""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # One process per host, on its first GPU when it has one.
+    device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
     cluster = distributed.read_cluster(device)
     stop_flag = StopFlag()
     stop_flag.install()

@@ -116,7 +116,8 @@ def read_metrics(base: Path) -> dict[str, Any]:
 def container_module(name: str) -> ModuleType:
     """Import one of sagemaker_container's modules the way main.py does, as a top-level module."""
     if str(CONTAINER_DIR) not in sys.path:
-        sys.path.insert(0, str(CONTAINER_DIR))
+        # Appended, so the container's module names never shadow anything else in the test process.
+        sys.path.append(str(CONTAINER_DIR))
     return importlib.import_module(name)
 
 
