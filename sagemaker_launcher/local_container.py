@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import click
@@ -16,9 +17,10 @@ from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import JobPlan
-from sagemaker_launcher.local_layout import OUTPUT_DIR, job_dir
+from sagemaker_launcher.local_layout import OUTPUT_ARCHIVE, OUTPUT_DIR, job_dir
 
 CONTAINER_ROOT = "container"
+FAILURE_FILE = "failure"
 PROVISION_HINT = "On Debian or Ubuntu, bash scripts/provision_docker.sh start sets one up."
 
 
@@ -64,18 +66,29 @@ def _succeeds(*args: str) -> bool:
 
 
 def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
-    """Run the job's containers; returns 0, or 1 after printing each failed host's failure file."""
+    """Run the job's containers; returns 0, or 1 after printing the failure file's text."""
     from sagemaker_launcher.sagemaker_job import run_local_container
 
     check_docker(plan.image_uri, gpu=cfg.SAGEMAKER.INSTANCE_TYPE == "local_gpu")
     container_root = job_dir(plan) / CONTAINER_ROOT
     if run_local_container(cfg, plan, source_dir, container_root, job_dir(plan) / OUTPUT_DIR):
         return 0
-    failures = sorted(container_root.glob("*/algo-*/output/failure"))
-    for failure in failures:
-        click.echo(f"Host {failure.parents[1].name} failed: {failure.read_text().strip()}", err=True)
-    if not failures:
-        click.echo(
-            "A training container exited non-zero without a failure file; see its log above.", err=True
-        )
+    failure = _failure_text(job_dir(plan) / OUTPUT_DIR / OUTPUT_ARCHIVE)
+    click.echo(
+        f"The training container failed: {failure}"
+        if failure
+        else "A training container exited non-zero without a failure file; see its log above.",
+        err=True,
+    )
     return 1
+
+
+def _failure_text(output_archive: Path) -> str | None:
+    """SDK local mode packs each container's /opt/ml/output, failure file included, even on failure."""
+    if not output_archive.is_file():
+        return None
+    with tarfile.open(output_archive) as bundle:
+        for member in bundle.getmembers():
+            if member.isfile() and member.name.removeprefix("./") == FAILURE_FILE:
+                return bundle.extractfile(member).read().decode(errors="replace").strip()
+    return None
