@@ -5,7 +5,7 @@ stop-flag poll, autocast and gradient-scaler calls (off on CPU), on-device loss 
 atomic checkpoint saved every epoch. The bare side is a plain DataLoader and the five-line step.
 Rounds alternate between the two so machine noise hits both alike; the median round counts.
 
-    .venv/bin/python bench/train_overhead.py [--epochs 5] [--rounds 5] [--threads 1]
+    .venv/bin/python bench/train_overhead.py [--epochs 5] [--rounds 9] [--threads 1]
 """
 
 from __future__ import annotations
@@ -37,8 +37,13 @@ from preemption import StopFlag  # noqa: E402
 from training_default_config import get_training_cfg_defaults  # noqa: E402
 
 
-def job_loop(cfg: CfgNode, dataset: TensorDataset, checkpoint_dir: Path) -> Callable[[int], float]:
-    """Epochs of the job's own training path; returns a runner giving seconds for n epochs."""
+def job_loop(
+    cfg: CfgNode, dataset: TensorDataset, checkpoint_dir: Path, save_seconds: list[float]
+) -> Callable[[int], float]:
+    """Epochs of the job's own training path; returns a runner giving seconds for n epochs.
+
+    Each checkpoint save's duration is appended to ``save_seconds``.
+    """
     torch.manual_seed(cfg.SEED)
     network = builders.build_network(cfg)
     loader = digits_data.train_loader(dataset, cfg.SOLVER.BATCH_SIZE, 0, 1, cfg.SEED, 0, False)
@@ -63,7 +68,9 @@ def job_loop(cfg: CfgNode, dataset: TensorDataset, checkpoint_dir: Path) -> Call
                 "scheduler": scheduler.state_dict(),
                 "epoch": state["epoch"],
             }
+            save_started = time.perf_counter()
             checkpoints.save(snapshot, checkpoint_dir, state["epoch"], 0, cfg.CHECKPOINT.KEEP_LAST)
+            save_seconds.append(time.perf_counter() - save_started)
         return time.perf_counter() - started
 
     return run
@@ -99,7 +106,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--epochs", type=int, default=5, help="Epochs per timed round.")
-    parser.add_argument("--rounds", type=int, default=5, help="Timed rounds per loop, alternating.")
+    parser.add_argument("--rounds", type=int, default=9, help="Timed rounds per loop, alternating.")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (shared CPUs: 1).")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -111,8 +118,9 @@ def main() -> None:
         files = make_digits_data(Path(scratch) / "data")
         os.environ["SM_CHANNEL_TRAIN"] = str(files["train"].parent)
         dataset = digits_data.load_split("train", cfg.DATA.FILE_NAME, cfg.MODEL.NUM_CLASSES)
+        save_seconds: list[float] = []
         loops = {
-            "job": job_loop(cfg, dataset, Path(scratch) / "checkpoints"),
+            "job": job_loop(cfg, dataset, Path(scratch) / "checkpoints", save_seconds),
             "bare": bare_loop(cfg, dataset),
         }
         for run in loops.values():
@@ -129,6 +137,9 @@ def main() -> None:
         print(f"{name:>5} loop: {rate:10.0f} samples/s")
     ratio = rates["job"] / rates["bare"]
     print(f"ratio job/bare: {ratio:.3f} (machinery overhead {100 * (1 - ratio):+.1f}%)")
+    save_ms, epoch_ms = 1000 * statistics.median(save_seconds), 1000 * len(dataset) / rates["job"]
+    share = 100 * save_ms / epoch_ms
+    print(f"checkpoint save: {save_ms:.1f} ms of each {epoch_ms:.0f} ms job epoch ({share:.1f}%)")
 
 
 if __name__ == "__main__":
