@@ -1,0 +1,84 @@
+"""How long the launcher takes, as ratios to a bare ``python -c "import sagemaker"`` in the same run.
+
+    python bench/launch.py [--repeat 5]
+
+Each command runs as a fresh process, as a user runs it; the median of ``--repeat`` runs is shown.
+The launch goes to moto's server on loopback (started here), so network time to AWS is left out:
+what remains is the launcher's own cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
+
+
+def median_seconds(command: list[str], environment: dict[str, str], repeat: int) -> float:
+    """Median wall time of ``command`` over ``repeat`` runs; a failing run aborts the benchmark."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(
+            command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode not in (0, 1) or (done.returncode == 1 and "Error:" not in done.stderr):
+            sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command (median shown)")
+    repeat = parser.parse_args().repeat
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    environment = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    os.environ.update(environment)
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="my-team-sagemaker")
+
+    launcher = [sys.executable, str(REPO_ROOT / "run_sagemaker_job.py")]
+    rows = [
+        ('bare python -c "import sagemaker"', [sys.executable, "-c", "import sagemaker"]),
+        ("run_sagemaker_job.py --help", [*launcher, "--help"]),
+        (
+            "validation error (no SDK import)",
+            [*launcher, "--config", EXAMPLE, "SAGEMAKER.INSTANCE_COUNT", "0"],
+        ),
+        ("--dry-run", [*launcher, "--config", EXAMPLE, "--dry-run"]),
+        ("launch against the local endpoint", [*launcher, "--config", EXAMPLE]),
+    ]
+    timings = [(label, median_seconds(command, environment, repeat)) for label, command in rows]
+    server.stop()
+
+    baseline = timings[0][1]
+    print(f"median of {repeat} runs each, {os.cpu_count()} CPUs")
+    print(f"{'command':<40} {'seconds':>8} {'ratio':>7}")
+    for label, seconds in timings:
+        print(f"{label:<40} {seconds:8.2f} {seconds / baseline:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
