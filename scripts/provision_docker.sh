@@ -31,7 +31,7 @@ TORCH_SPEC="${SM_TORCH_SPEC:-torch==2.13.0}"
 SUITE="bookworm"
 PY_SITE="usr/local/lib/python3.11/dist-packages"
 ROOTFS_INCLUDE="python3,python3-pip,ca-certificates"
-APT_PACKAGES=(docker.io docker-compose debootstrap gcc python3-dev python3-pip)
+APT_PACKAGES=(docker.io docker-compose docker-registry debootstrap gcc python3-dev python3-pip)
 BASE_PACKAGES=("$TORCH_SPEC" numpy yacs PyYAML sagemaker-training)
 REQUIREMENTS="$REPO_ROOT/sagemaker_container/requirements.txt"
 
