@@ -108,6 +108,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        # The pushed base layer is hundreds of MB; pytest would keep it among its last three runs.
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
