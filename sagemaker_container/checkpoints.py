@@ -7,11 +7,13 @@ load (cut short by a full disk or a partial S3 sync) is skipped in favour of the
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import tempfile
 from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +44,50 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 def save(state: dict[str, Any], folder: Path, epoch: int, step: int, keep_last: int) -> Path:
     """Write ``state`` atomically, then delete all but the ``keep_last`` newest checkpoints."""
+    return _write(_serialize(state), folder, epoch, step, keep_last)
+
+
+class BackgroundWriter:
+    """Saves checkpoints on one worker thread, so training does not wait for the disk.
+
+    The state is serialized on the caller's thread (a consistent snapshot); writing, fsync,
+    rename and pruning happen on the worker, one checkpoint at a time. ``wait`` re-raises a
+    failed write, so an error is never lost.
+    """
+
+    def __init__(self, folder: Path, keep_last: int) -> None:
+        self.folder = folder
+        self.keep_last = keep_last
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-writer")
+        self._pending: Future[Path] | None = None
+
+    def submit(self, state: dict[str, Any], epoch: int, step: int) -> Path:
+        """Snapshot ``state`` now and write it in the background; returns the file it becomes."""
+        payload = _serialize(state)
+        self.wait()
+        self._pending = self._pool.submit(_write, payload, self.folder, epoch, step, self.keep_last)
+        return self.folder / checkpoint_name(epoch, step)
+
+    def wait(self) -> None:
+        """Block until the last submitted checkpoint is on disk."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+
+def _serialize(state: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def _write(payload: bytes, folder: Path, epoch: int, step: int, keep_last: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / checkpoint_name(epoch, step)
     handle, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
+            file.write(payload)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp_name, target)

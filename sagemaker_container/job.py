@@ -59,6 +59,7 @@ class TrainingJob:
         self.cluster = cluster
         self.stop_flag = stop_flag
         self.checkpoint_dir = paths.checkpoint_dir()
+        self.checkpoint_writer = checkpoints.BackgroundWriter(self.checkpoint_dir, cfg.CHECKPOINT.KEEP_LAST)
         use_cuda = cluster.device.type == "cuda"
         rng.seed_everything(cfg.SEED + cluster.rank)
         num_classes = cfg.MODEL.NUM_CLASSES
@@ -100,7 +101,7 @@ class TrainingJob:
                 self._should_stop,
             )
             if not finished:
-                self._save_checkpoint()
+                self._save_checkpoint(background=False)
                 raise StoppedBySignal(
                     f"checkpoint saved after epoch {self.epoch} and {self.progress.steps} steps of the next; "
                     "a restart resumes from it."
@@ -109,7 +110,8 @@ class TrainingJob:
             self._validate()
             self.progress = engine.EpochProgress()
             if period and self.epoch % period == 0:
-                self._save_checkpoint()
+                self._save_checkpoint(background=True)
+        self.checkpoint_writer.wait()
 
     def finish(self) -> None:
         """Log this host's weights digest; the first host writes the model and the metrics."""
@@ -138,7 +140,8 @@ class TrainingJob:
         if self.cluster.is_main:
             metrics.print_epoch(record)
 
-    def _save_checkpoint(self) -> None:
+    def _save_checkpoint(self, background: bool) -> None:
+        """Checkpoint the current state; a periodic save is written while training goes on."""
         mine = {"rng": rng.capture(), "loss_sum": self.progress.loss_sum, "samples": self.progress.samples}
         per_host = self.cluster.gather(mine)
         if not self.cluster.is_main:
@@ -153,6 +156,11 @@ class TrainingJob:
             "history": self.history,
             "hosts": per_host,
         }
+        if background:
+            path = self.checkpoint_writer.submit(state, self.epoch, self.progress.steps)
+            logger.info("Saving checkpoint %s in the background", path)
+            return
+        self.checkpoint_writer.wait()
         path = checkpoints.save(
             state, self.checkpoint_dir, self.epoch, self.progress.steps, self.cfg.CHECKPOINT.KEEP_LAST
         )
