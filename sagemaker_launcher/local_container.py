@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import click
+import yaml
 from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
@@ -71,7 +72,11 @@ def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
 
     check_docker(plan.image_uri, gpu=cfg.SAGEMAKER.INSTANCE_TYPE == "local_gpu")
     container_root = job_dir(plan) / CONTAINER_ROOT
-    if run_local_container(cfg, plan, source_dir, container_root, job_dir(plan) / OUTPUT_DIR):
+    try:
+        succeeded = run_local_container(cfg, plan, source_dir, container_root, job_dir(plan) / OUTPUT_DIR)
+    finally:
+        remove_exited_containers(container_root)
+    if succeeded:
         return 0
     failure = _failure_text(job_dir(plan) / OUTPUT_DIR / OUTPUT_ARCHIVE)
     click.echo(
@@ -81,6 +86,16 @@ def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
         err=True,
     )
     return 1
+
+
+def remove_exited_containers(container_root: Path) -> None:
+    """Remove the job's containers by their exact names; SDK local mode leaves them behind."""
+    names = []
+    for compose_file in container_root.glob("*/docker-compose.yaml"):
+        services = (yaml.safe_load(compose_file.read_text()) or {}).get("services", {})
+        names += [service["container_name"] for service in services.values() if "container_name" in service]
+    if names:
+        _docker("rm", "--force", *names)
 
 
 def _failure_text(output_archive: Path) -> str | None:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO_ROOT, python_command
 from docker_support import remove_local_mode_leftovers, require_image
 
@@ -39,20 +40,25 @@ def python_command_for(script: str, *args: str) -> list[str]:
     return [python_command()[0], str(REPO_ROOT / script), *args]
 
 
+def launch_command(config: str, runs: Path, digits: Path, *overrides: str) -> list[str]:
+    """The launcher on ``config`` with the channels pointed at ``digits`` and runs under ``runs``."""
+    return python_command(
+        "--config",
+        str(REPO_ROOT / config),
+        "LOCAL.RUNS_DIR",
+        str(runs),
+        "INPUTS.train",
+        str(digits / "train"),
+        "INPUTS.validation",
+        str(digits / "validation"),
+        *overrides,
+    )
+
+
 def launch(config: str, runs: Path, digits: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run the launcher on ``config`` with the channels pointed at ``digits`` and runs under ``runs``."""
+    """Run ``launch_command`` to its end."""
     return subprocess.run(
-        python_command(
-            "--config",
-            str(REPO_ROOT / config),
-            "LOCAL.RUNS_DIR",
-            str(runs),
-            "INPUTS.train",
-            str(digits / "train"),
-            "INPUTS.validation",
-            str(digits / "validation"),
-            *overrides,
-        ),
+        launch_command(config, runs, digits, *overrides),
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -244,6 +250,12 @@ def test_docker_local_mode_trains_the_example_to_its_accuracy_bar(docker_runs: P
     job = only_job_dir(docker_runs)
     assert final_accuracy(job) >= 0.95
     assert_model_artifact(job)
+    [compose_file] = (job / "container").glob("*/docker-compose.yaml")
+    names = [
+        service["container_name"] for service in yaml.safe_load(compose_file.read_text())["services"].values()
+    ]
+    listed = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True)
+    assert names and not set(names) & set(listed.stdout.split()), "the job's containers were left behind"
 
 
 def test_docker_local_mode_trains_across_two_containers(docker_runs: Path, digits: Path) -> None:
@@ -284,6 +296,26 @@ def test_docker_local_mode_shows_the_container_failure(docker_runs: Path, digits
     done = launch("configs/local.yaml", docker_runs, digits, "SOLVER.OPTIMIZER", "adamm")
     assert done.returncode == 1
     assert re.search(r"The training container failed: .*adamm", done.stderr), done.stderr[-2000:]
+
+
+def test_docker_stop_reaches_the_training_script_which_checkpoints(docker_runs: Path, digits: Path) -> None:
+    """What SageMaker does on a spot reclaim or StopTrainingJob: SIGTERM to the container's PID 1."""
+    command = launch_command("configs/local.yaml", docker_runs, digits, "SOLVER.EPOCHS", "200")
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if "[metric] validation:accuracy" in line:
+            break
+    listed = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True)
+    [container] = [name for name in listed.stdout.split() if "-algo-1-" in name]
+    subprocess.run(["docker", "stop", "--time", "60", container], check=True, capture_output=True)
+    output += process.stdout.readlines()
+    assert process.wait(timeout=RUN_TIMEOUT) == 1
+    assert re.search(r"The training container failed: Stopped by SIGTERM: checkpoint saved", "".join(output))
 
 
 def test_missing_image_is_explained(docker_runs: Path, digits: Path) -> None:
