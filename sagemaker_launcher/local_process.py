@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sagemaker_launcher.errors import LauncherError
@@ -59,11 +59,16 @@ def free_port() -> int:
 
 
 def run_hosts(
-    trees: list[HostTree], source_dir: Path, entry_point: str, echo: Callable[[str], None]
+    trees: list[HostTree],
+    source_dir: Path,
+    entry_point: str,
+    job_environment: Mapping[str, str],
+    echo: Callable[[str], None],
 ) -> dict[str, int]:
     """Run the entry point once per host and return each host's exit code.
 
-    The first host inherits the terminal; the others get no stdin, so only one prompt waits.
+    ``job_environment`` is SAGEMAKER.ENVIRONMENT, which SageMaker sets in the container too. The
+    first host inherits the terminal; the others get no stdin, so only one prompt waits.
     """
     port = str(free_port())
     processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -71,6 +76,7 @@ def run_hosts(
         variables, arguments = toolkit_environment(tree)
         environment = {
             **os.environ,
+            **job_environment,
             **variables,
             "SAGEMAKER_BASE_DIR": str(tree.base_dir),
             DISTRIBUTED_ADDRESS_ENV: "127.0.0.1",

@@ -47,7 +47,11 @@ def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
         )
         trees = lay_out_hosts(plan, hosts, hyperparameters, LOCAL_PROCESS)
         codes = run_hosts(
-            trees, source_dir, cfg.SAGEMAKER.ENTRY_POINT, lambda line: click.echo(line, err=True)
+            trees,
+            source_dir,
+            cfg.SAGEMAKER.ENTRY_POINT,
+            cfg.SAGEMAKER.ENVIRONMENT,
+            lambda line: click.echo(line, err=True),
         )
         if any(codes.values()):
             return _report_failure(trees, codes)

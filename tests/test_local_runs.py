@@ -12,6 +12,7 @@ import pty
 import re
 import select
 import shutil
+import socket
 import subprocess
 import tarfile
 import time
@@ -21,6 +22,8 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, python_command
 from docker_support import remove_local_mode_leftovers, require_image
+
+from sagemaker_launcher.local_process import free_port
 
 IMAGE = "sm-launcher-training:local"
 # SDK local mode names hosts algo-N-<suffix>; host mode and SageMaker name them algo-N.
@@ -215,6 +218,72 @@ def test_breakpoint_stops_in_pdb_on_the_terminal(tmp_path: Path) -> None:
     assert archive_members(job / "output/model.tar.gz")["done.txt"] == b"99"
 
 
+BREAKPOINT_SCRIPT = (
+    "import os\n"
+    "value = 41\n"
+    "breakpoint()\n"
+    "open(os.path.join(os.environ['SM_MODEL_DIR'], 'done.txt'), 'w').write(str(value))\n"
+)
+WAITING = re.compile(r"socket_pdb: waiting on ([0-9.]+):(\d+)")
+
+
+def debug_over_socket(config: str, runs: Path, tmp_path: Path, port: int) -> None:
+    """Run ``BREAKPOINT_SCRIPT`` with socket_pdb, drive pdb over TCP, check the job saw the change."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "main.py").write_text(BREAKPOINT_SCRIPT)
+    shutil.copy(REPO_ROOT / "sagemaker_container/socket_pdb.py", code)
+    command = python_command(
+        "--config",
+        str(REPO_ROOT / config),
+        "LOCAL.RUNS_DIR",
+        str(runs),
+        "SAGEMAKER.SOURCE_DIR",
+        str(code),
+        "INPUTS.train",
+        str(code),
+        "INPUTS.validation",
+        str(code),
+        "SAGEMAKER.ENVIRONMENT.PYTHONBREAKPOINT",
+        "socket_pdb.set_trace",
+        "SAGEMAKER.ENVIRONMENT.SOCKET_PDB_PORT",
+        str(port),
+    )
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        waiting = None
+        for line in process.stdout:
+            waiting = WAITING.search(line)
+            if waiting:
+                break
+        assert waiting, "the job never announced its debugger port"
+        with socket.create_connection((waiting[1], int(waiting[2])), timeout=60) as connection:
+            descriptor = connection.fileno()
+            read_until(descriptor, b"(Pdb) ")
+            connection.sendall(b"p value + 1\n")
+            assert b"42" in read_until(descriptor, b"(Pdb) ")
+            connection.sendall(b"value = 99\n")
+            read_until(descriptor, b"(Pdb) ")
+            connection.sendall(b"c\n")
+            process.stdout.read()
+            assert process.wait(timeout=120) == 0
+    finally:
+        process.kill()
+    assert archive_members(only_job_dir(runs) / "output/model.tar.gz")["done.txt"] == b"99"
+
+
+def test_socket_debugger_serves_pdb_over_tcp_in_host_mode(tmp_path: Path) -> None:
+    debug_over_socket("configs/local_process.yaml", tmp_path / "runs", tmp_path, free_port())
+
+
 def read_until(descriptor: int, marker: bytes, timeout: float = 60.0) -> bytes:
     """Read from a pseudo-terminal until ``marker`` appears; fail after ``timeout`` seconds."""
     seen = b""
@@ -316,6 +385,10 @@ def test_docker_stop_reaches_the_training_script_which_checkpoints(docker_runs: 
     output += process.stdout.readlines()
     assert process.wait(timeout=RUN_TIMEOUT) == 1
     assert re.search(r"The training container failed: Stopped by SIGTERM: checkpoint saved", "".join(output))
+
+
+def test_socket_debugger_serves_pdb_from_inside_the_container(docker_runs: Path, tmp_path: Path) -> None:
+    debug_over_socket("configs/local.yaml", docker_runs, tmp_path, 4444)
 
 
 def test_missing_image_is_explained(docker_runs: Path, digits: Path) -> None:
