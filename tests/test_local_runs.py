@@ -70,6 +70,25 @@ def launch(config: str, runs: Path, digits: Path, *overrides: str) -> subprocess
     )
 
 
+def script_job_command(config: str, runs: Path, code: Path, script: str, *overrides: str) -> list[str]:
+    """Write ``script`` as ``code/main.py`` and return the launcher command that runs it as the job."""
+    code.mkdir(parents=True, exist_ok=True)
+    (code / "main.py").write_text(script)
+    return python_command(
+        "--config",
+        str(REPO_ROOT / config),
+        "LOCAL.RUNS_DIR",
+        str(runs),
+        "SAGEMAKER.SOURCE_DIR",
+        str(code),
+        "INPUTS.train",
+        str(code),
+        "INPUTS.validation",
+        str(code),
+        *overrides,
+    )
+
+
 def only_job_dir(runs: Path) -> Path:
     [job] = [path for path in runs.glob("*/*") if path.is_dir()]
     return job
@@ -118,35 +137,18 @@ def test_host_mode_trains_the_example_to_its_accuracy_bar(tmp_path: Path, digits
 
 
 def test_host_mode_gives_the_script_the_toolkit_environment(tmp_path: Path) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "main.py").write_text(
+    script = (
         "import json, os, sys\n"
         "names = ['SM_MODEL_DIR', 'SM_CHANNEL_CONFIG', 'SM_HPS', 'SM_CURRENT_HOST', 'SM_HOSTS']\n"
         "seen = {name: os.environ[name] for name in names}\n"
         "seen['argv'] = sys.argv[1:]\n"
         "open(os.path.join(os.environ['SM_MODEL_DIR'], 'env.json'), 'w').write(json.dumps(seen))\n"
     )
+    command = script_job_command(
+        "configs/local_process.yaml", tmp_path / "runs", tmp_path / "code", script, "SOLVER.EPOCHS", "4"
+    )
     done = subprocess.run(
-        python_command(
-            "--config",
-            str(REPO_ROOT / "configs/local_process.yaml"),
-            "LOCAL.RUNS_DIR",
-            str(tmp_path / "runs"),
-            "SAGEMAKER.SOURCE_DIR",
-            str(code),
-            "INPUTS.train",
-            str(code),
-            "INPUTS.validation",
-            str(code),
-            "SOLVER.EPOCHS",
-            "4",
-        ),
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=RUN_TIMEOUT,
-        check=False,
+        command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=RUN_TIMEOUT, check=False
     )
     assert done.returncode == 0, done.stderr
     job = only_job_dir(tmp_path / "runs")
@@ -177,25 +179,8 @@ def test_host_mode_reports_the_failure_file_and_exit_code(tmp_path: Path, digits
 
 
 def test_breakpoint_stops_in_pdb_on_the_terminal(tmp_path: Path) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "main.py").write_text(
-        "import os\n"
-        "value = 41\n"
-        "breakpoint()\n"
-        "open(os.path.join(os.environ['SM_MODEL_DIR'], 'done.txt'), 'w').write(str(value))\n"
-    )
-    command = python_command(
-        "--config",
-        str(REPO_ROOT / "configs/local_process.yaml"),
-        "LOCAL.RUNS_DIR",
-        str(tmp_path / "runs"),
-        "SAGEMAKER.SOURCE_DIR",
-        str(code),
-        "INPUTS.train",
-        str(code),
-        "INPUTS.validation",
-        str(code),
+    command = script_job_command(
+        "configs/local_process.yaml", tmp_path / "runs", tmp_path / "code", BREAKPOINT_SCRIPT
     )
     controller, terminal = pty.openpty()
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONBREAKPOINT"}
@@ -230,25 +215,17 @@ WAITING = re.compile(r"socket_pdb: waiting on ([0-9.]+):(\d+)")
 def debug_over_socket(config: str, runs: Path, tmp_path: Path, port: int) -> None:
     """Run ``BREAKPOINT_SCRIPT`` with socket_pdb, drive pdb over TCP, check the job saw the change."""
     code = tmp_path / "code"
-    code.mkdir()
-    (code / "main.py").write_text(BREAKPOINT_SCRIPT)
-    shutil.copy(REPO_ROOT / "sagemaker_container/socket_pdb.py", code)
-    command = python_command(
-        "--config",
-        str(REPO_ROOT / config),
-        "LOCAL.RUNS_DIR",
-        str(runs),
-        "SAGEMAKER.SOURCE_DIR",
-        str(code),
-        "INPUTS.train",
-        str(code),
-        "INPUTS.validation",
-        str(code),
+    command = script_job_command(
+        config,
+        runs,
+        code,
+        BREAKPOINT_SCRIPT,
         "SAGEMAKER.ENVIRONMENT.PYTHONBREAKPOINT",
         "socket_pdb.set_trace",
         "SAGEMAKER.ENVIRONMENT.SOCKET_PDB_PORT",
         str(port),
     )
+    shutil.copy(REPO_ROOT / "sagemaker_container/socket_pdb.py", code)
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
