@@ -135,7 +135,7 @@ def list_jobs(
     training duration, who launched it and the git commit (+dirty: with uncommitted changes).
     A job appears a few seconds after its launch (SageMaker's search index).
     """
-    from sagemaker_launcher.experiments import format_table, list_jobs
+    from sagemaker_launcher.job_listing import format_table, list_jobs
 
     rows, notes = list_jobs(region, limit, experiment, status, include_all)
     if not rows:
@@ -161,7 +161,8 @@ def list_jobs(
 def show(job: str, region: str | None, with_configs: bool) -> None:
     """Show a job: status, failure reason, timings, instances, who launched it from which commit,
     its resolved configs, final metrics and artifact locations."""
-    from sagemaker_launcher.experiments import find_job, show_lines
+    from sagemaker_launcher.job_lookup import find_job
+    from sagemaker_launcher.job_report import show_lines
 
     click.echo("\n".join(show_lines(find_job(job, region), region, with_configs)))
 
@@ -211,7 +212,8 @@ def fetch(job: str, region: str | None, dest: Path) -> None:
     """
     from tqdm import tqdm
 
-    from sagemaker_launcher.experiments import fetch_artifacts, find_job
+    from sagemaker_launcher.job_actions import fetch_artifacts
+    from sagemaker_launcher.job_lookup import find_job
 
     def progress(label: str, total: int) -> tqdm:
         return tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None)
@@ -225,7 +227,7 @@ def fetch(job: str, region: str | None, dest: Path) -> None:
 @REGION_OPTION
 def stop(job: str, region: str | None) -> None:
     """Stop a running training job; SageMaker gives the container SIGTERM and a grace period first."""
-    from sagemaker_launcher.experiments import stop_job
+    from sagemaker_launcher.job_actions import stop_job
 
     click.echo(stop_job(job, region))
 
@@ -246,7 +248,7 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     --region is where JOB ran; the new job runs where its config's SAGEMAKER.REGION says.
     """
     from sagemaker_launcher.errors import LauncherError
-    from sagemaker_launcher.experiments import code_drift_note, configs_to_reproduce
+    from sagemaker_launcher.job_actions import code_drift_note, configs_to_reproduce
     from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker, resolve_recorded
     from sagemaker_launcher.record import git_state
     from sagemaker_launcher.validation import is_local

@@ -1,0 +1,117 @@
+"""boto3 clients for the job commands, and botocore failures turned into one-paragraph LauncherError messages.
+
+boto3 only, imported inside functions: the job commands must not pay for the SageMaker SDK.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sagemaker_launcher.errors import LauncherError
+
+# Parallel S3 reads of the records of the listed jobs.
+RECORD_READERS = 16
+_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+_CREDENTIAL_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+    }
+)
+MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+CLI_COMMAND = "python run_sagemaker_job.py"
+
+
+def aws_client(service: str, region: str | None) -> Any:
+    """A boto3 client with room for the parallel reads below; honours AWS_ENDPOINT_URL."""
+    import boto3
+    from botocore.config import Config
+
+    with aws_errors(f"Creating a {service} client", None):
+        return boto3.client(
+            service, region_name=region or None, config=Config(max_pool_connections=RECORD_READERS)
+        )
+
+
+@contextmanager
+def aws_errors(action: str, permission: str | None, job: str | None = None) -> Iterator[None]:
+    """Turn botocore failures inside the block into one-paragraph ``LauncherError`` messages.
+
+    ``action`` says what was being done ("Describing job X"), ``permission`` the IAM action it needs.
+    """
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    try:
+        yield
+    except ClientError as error:
+        raise LauncherError(client_error_message(error, action, permission, job)) from None
+    except NoRegionError:
+        raise LauncherError(
+            f"{action}: no AWS region is set. Pass --region (e.g. --region us-east-1), or set "
+            "AWS_DEFAULT_REGION or 'region' in your AWS config profile."
+        ) from None
+    except (NoCredentialsError, PartialCredentialsError):
+        raise LauncherError(
+            f"{action}: no AWS credentials found. Run 'aws configure' or 'aws sso login', or set "
+            "AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+        ) from None
+    except EndpointConnectionError as error:
+        raise LauncherError(
+            f"{action}: could not reach the AWS endpoint ({error}). Check the network, the region and "
+            "AWS_ENDPOINT_URL if you set one."
+        ) from None
+
+
+def client_error_message(error: Any, action: str, permission: str | None, job: str | None) -> str:
+    """One botocore ``ClientError`` in words: a missing permission, a server error, or AWS's message."""
+    info = error.response.get("Error", {})
+    code = str(info.get("Code", ""))
+    message = str(info.get("Message", ""))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    # An error body in a protocol botocore did not expect arrives whole in the message.
+    inner_code, inner_message = (
+        re.search(r"<Code>(.*?)</Code>", message),
+        re.search(r"<Message>(.*?)</Message>", message),
+    )
+    if inner_code:
+        code, message = inner_code.group(1), inner_message.group(1) if inner_message else ""
+    if code in _CREDENTIAL_CODES:
+        return (
+            f"{action}: AWS rejected your credentials ({code}: {message}). Refresh them ('aws sso login', "
+            "or new keys) or choose another profile with AWS_PROFILE."
+        )
+    if code in _DENIED_CODES:
+        needed = f"the '{permission}' permission" if permission else "a permission"
+        if job and permission and permission.startswith("sagemaker:"):
+            needed += f" on training job {job}"
+        return (
+            f"{action} was denied: your AWS identity lacks {needed}. "
+            f"Ask an account administrator to grant {permission or 'it'} in your IAM policy, or use a "
+            f"profile that has it. AWS said: {message or code}"
+        )
+    if (isinstance(status, int) and status >= 500) or (code.isdigit() and int(code) >= 500):
+        return (
+            f"{action} failed: the service answered HTTP {status or code} (an error on its side, not in "
+            "your request), so whether it took effect is unknown. Check the job with "
+            f"'{CLI_COMMAND} show {job or 'JOB'}' and try again."
+        )
+    return f"{action} failed: {code}: {_one_line(message)}"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,104 @@
+"""What ``stop``, ``fetch`` and ``reproduce`` do to a past job: stop it, download its archives, or read
+back the configs it recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sagemaker_launcher.aws_errors import CLI_COMMAND, aws_client, aws_errors
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_lookup import (
+    ENDED_STATUSES,
+    JobInfo,
+    describe_job,
+    find_job,
+    no_record_note,
+    recorded_configs,
+)
+from sagemaker_launcher.job_plan import SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
+from sagemaker_launcher.job_timing import format_when
+
+
+def stop_job(job: str, region: str | None) -> str:
+    """Ask SageMaker to stop ``job``; returns what happened. An ended job is an error: nothing to stop."""
+    sagemaker = aws_client("sagemaker", region)
+    description = describe_job(sagemaker, job)
+    status = description.get("TrainingJobStatus")
+    if status in ENDED_STATUSES:
+        ended = description.get("TrainingEndTime")
+        raise LauncherError(
+            f"Job {job} already ended with status {status}{f' at {format_when(ended)}' if ended else ''}; "
+            f"there is nothing to stop. See it with '{CLI_COMMAND} show {job}'."
+        )
+    if status == "Stopping":
+        return f"Job {job} is already stopping; it ends as Stopped once its instances shut down."
+    with aws_errors(f"Stopping training job {job}", "sagemaker:StopTrainingJob", job):
+        sagemaker.stop_training_job(TrainingJobName=job)
+    return (
+        f"Asked SageMaker to stop job {job}: it goes Stopping, then Stopped once the container has had "
+        f"its SIGTERM grace period. Follow it with '{CLI_COMMAND} logs {job} --follow'."
+    )
+
+
+def fetch_artifacts(
+    info: JobInfo, region: str | None, dest: Path, progress: Callable[[str, int], Any]
+) -> list[tuple[str, Path]]:
+    """Download model.tar.gz and output.tar.gz into ``dest/JOB/`` and unpack them safely there.
+
+    ``progress(label, total_bytes)`` returns a context manager with ``update(n)`` (a tqdm bar).
+    Returns ``(what, folder)`` for each archive unpacked; an archive that is not in S3 is skipped.
+    """
+    from sagemaker_launcher.archives import download_and_unpack
+
+    s3 = aws_client("s3", region)
+    job_dir = dest / info.name
+    done = []
+    for what, uri in (("model", info.model_uri), ("output", info.output_uri)):
+        if not uri:
+            continue
+        target = job_dir / what
+        if target.exists():
+            raise LauncherError(
+                f"{target} already exists. Remove it, or fetch into another folder with --dest."
+            )
+        with aws_errors(f"Downloading {uri}", "s3:GetObject"):
+            if download_and_unpack(s3, uri, target, progress):
+                done.append((what, target))
+    if not done:
+        raise LauncherError(
+            f"Job {info.name} ({info.status}) has no model.tar.gz or output.tar.gz in S3 yet "
+            f"(looked at {info.model_uri} and {info.output_uri}). SageMaker uploads them when the job ends."
+        )
+    return done
+
+
+def configs_to_reproduce(job: str, region: str | None) -> tuple[JobInfo, str, str]:
+    """The job and the two resolved YAML texts it recorded; an error if it has none to reproduce from."""
+    info = find_job(job, region)
+    if not info.config_uri:
+        raise LauncherError(f"Cannot reproduce: {no_record_note(info)}")
+    texts = recorded_configs(info, region)
+    missing = [name for name, text in texts.items() if text is None]
+    if missing:
+        raise LauncherError(
+            f"Cannot reproduce job {job}: {', '.join(missing)} is missing from {info.config_uri}. "
+            "Only jobs whose resolved configs were recorded at launch can be reproduced."
+        )
+    return info, texts[SAGEMAKER_CONFIG_FILE] or "", texts[TRAINING_CONFIG_FILE] or ""
+
+
+def code_drift_note(info: JobInfo, current_commit: str | None, source_dir: str) -> str | None:
+    """A warning when the new job's uploaded code is not the code the recorded job ran."""
+    if not source_dir or info.record is None:
+        return None
+    git = info.record.get("git", {})
+    if git.get("commit") == current_commit and not git.get("dirty"):
+        return None
+    was = f"{git.get('commit')}{' with uncommitted changes' if git.get('dirty') else ''}"
+    return (
+        f"Note: SOURCE_DIR '{source_dir}' is uploaded from this checkout ({current_commit}), while job "
+        f"{info.name} ran code from commit {was}. Check out that commit for an exact reproduction."
+    )

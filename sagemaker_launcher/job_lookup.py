@@ -1,0 +1,123 @@
+"""Finding one past job: its description, its launcher tags, and the record and configs its launch left in S3.
+
+A job launched by this tool carries the ``sm-launcher:*`` tags and keeps ``config/record.json`` under its S3
+prefix (see job_plan.py); any other training job can still be found, without a record.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker_launcher.aws_errors import CLI_COMMAND, MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_plan import (
+    RECORD_FILE,
+    SAGEMAKER_CONFIG_FILE,
+    TAG_CONFIG,
+    TRAINING_CONFIG_FILE,
+)
+from sagemaker_launcher.storage import split_s3_uri
+
+ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+OUTPUT_ARCHIVE = "output.tar.gz"
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A training job as SageMaker describes it, with the launcher's tags and record when it has them."""
+
+    name: str
+    description: dict[str, Any]
+    tags: dict[str, str]
+    record: dict[str, Any] | None
+
+    @property
+    def status(self) -> str:
+        return self.description.get("TrainingJobStatus", "Unknown")
+
+    @property
+    def config_uri(self) -> str | None:
+        """``s3://.../JOB/config/`` from the launcher's tag; None for jobs this tool did not launch."""
+        return self.tags.get(TAG_CONFIG)
+
+    @property
+    def model_uri(self) -> str | None:
+        return self.description.get("ModelArtifacts", {}).get("S3ModelArtifacts")
+
+    @property
+    def output_uri(self) -> str | None:
+        """Where SageMaker puts ``output.tar.gz`` (what the training wrote to its output data folder)."""
+        base = self.description.get("OutputDataConfig", {}).get("S3OutputPath")
+        return f"{base.rstrip('/')}/{self.name}/output/{OUTPUT_ARCHIVE}" if base else None
+
+
+def describe_job(sagemaker: Any, job: str) -> dict[str, Any]:
+    """DescribeTrainingJob, with a clear message for an unknown job or a missing permission."""
+    from botocore.exceptions import ClientError
+
+    with aws_errors(f"Describing training job {job}", "sagemaker:DescribeTrainingJob", job):
+        try:
+            return sagemaker.describe_training_job(TrainingJobName=job)
+        except ClientError as error:
+            info = error.response.get("Error", {})
+            if (
+                info.get("Code") == "ValidationException"
+                and "not find" in str(info.get("Message", "")).lower()
+            ):
+                raise LauncherError(
+                    f"No training job named '{job}' in region {sagemaker.meta.region_name}. Check the name "
+                    f"with '{CLI_COMMAND} list --all', or pass --region if the job ran in another region."
+                ) from None
+            raise
+
+
+def find_job(job: str, region: str | None, details: bool = True) -> JobInfo:
+    """Describe ``job`` and, with ``details``, read its launcher tags and its record."""
+    sagemaker = aws_client("sagemaker", region)
+    description = describe_job(sagemaker, job)
+    if not details:
+        return JobInfo(job, description, {}, None)
+    with aws_errors(f"Reading the tags of training job {job}", "sagemaker:ListTags", job):
+        pages = sagemaker.get_paginator("list_tags").paginate(ResourceArn=description["TrainingJobArn"])
+        tags = {tag["Key"]: tag["Value"] for page in pages for tag in page.get("Tags", [])}
+    record = None
+    config_uri = tags.get(TAG_CONFIG)
+    if config_uri:
+        record_text = read_s3_text(aws_client("s3", region), config_uri + RECORD_FILE)
+        record = json.loads(record_text) if record_text is not None else None
+    return JobInfo(job, description, tags, record)
+
+
+def read_s3_text(s3: Any, uri: str) -> str | None:
+    """The text of one S3 object, or None when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    bucket, key = split_s3_uri(uri)
+    with aws_errors(f"Reading {uri}", "s3:GetObject"):
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in MISSING_CODES:
+                return None
+            raise
+
+
+def no_record_note(info: JobInfo) -> str | None:
+    """Why a job has no record, or None when it has one."""
+    if info.record is not None:
+        return None
+    if not info.config_uri:
+        return (
+            f"Job {info.name} was not launched by this tool (it has no '{TAG_CONFIG}' tag), so it has no "
+            "record or resolved configs."
+        )
+    return f"Job {info.name} names {info.config_uri} as its config location, but no {RECORD_FILE} is there."
+
+
+def recorded_configs(info: JobInfo, region: str | None) -> dict[str, str | None]:
+    """The two resolved YAML texts a launch recorded, by file name (None where missing)."""
+    s3 = aws_client("s3", region)
+    base = info.config_uri or ""
+    return {name: read_s3_text(s3, base + name) for name in (SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE)}
