@@ -13,6 +13,7 @@ from typing import Any
 from sagemaker_launcher.aws_errors import CLI_COMMAND, MISSING_CODES, aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import (
+    OUTPUT_ARCHIVE,
     RECORD_FILE,
     SAGEMAKER_CONFIG_FILE,
     TAG_CONFIG,
@@ -21,7 +22,6 @@ from sagemaker_launcher.job_plan import (
 from sagemaker_launcher.storage import split_s3_uri
 
 ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
-OUTPUT_ARCHIVE = "output.tar.gz"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ TRAINING_CONFIG_FILE = "training_config.yaml"
 RECORD_FILE = "record.json"
 REQUEST_FILE = "request.json"
 SOURCE_ARCHIVE = "sourcedir.tar.gz"
+# What SageMaker leaves under <prefix>output/: the model folder and the output data folder, archived.
+MODEL_ARCHIVE = "model.tar.gz"
+OUTPUT_ARCHIVE = "output.tar.gz"
 # Hyperparameters the SDK adds when it runs code from SOURCE_DIR (script mode).
 SDK_CODE_HYPERPARAMETERS = (
     "sagemaker_program",

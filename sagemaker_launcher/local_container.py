@@ -17,8 +17,8 @@ import yaml
 from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import JobPlan
-from sagemaker_launcher.local_layout import OUTPUT_ARCHIVE, OUTPUT_DIR, job_dir
+from sagemaker_launcher.job_plan import OUTPUT_ARCHIVE, JobPlan
+from sagemaker_launcher.local_layout import OUTPUT_DIR, job_dir
 
 CONTAINER_ROOT = "container"
 FAILURE_FILE = "failure"

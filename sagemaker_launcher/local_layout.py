@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
+from sagemaker_launcher.job_plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, JobPlan, encode_hyperparameters
 from sagemaker_launcher.storage import local_path
 
 HOSTS_DIR = "hosts"
 OUTPUT_DIR = "output"
-MODEL_ARCHIVE = "model.tar.gz"
-OUTPUT_ARCHIVE = "output.tar.gz"
 
 
 def host_names(count: int) -> list[str]:

@@ -12,10 +12,9 @@ from pathlib import Path
 import click
 
 from sagemaker_launcher.config_loading import ResolvedConfigs
+from sagemaker_launcher.job_plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE
 from sagemaker_launcher.launch import plan_for, write_config_channel
 from sagemaker_launcher.local_layout import (
-    MODEL_ARCHIVE,
-    OUTPUT_ARCHIVE,
     OUTPUT_DIR,
     HostTree,
     host_names,
