@@ -81,14 +81,17 @@ def launch(
         sys.exit(run_locally(configs, ctx.meta[ARGUMENTS_KEY]))
     from sagemaker_launcher.launch import launch_on_sagemaker
 
-    launched = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])
-    plan = launched.plan
-    click.echo(f"Started training job {plan.job_name}")
-    click.echo(f"  configs and record: {plan.config_uri}")
-    click.echo(f"  model artifact:     {plan.prefix}output/model.tar.gz")
-    click.echo(f"  follow it:          python run_sagemaker_job.py logs {plan.job_name} --follow")
+    plan = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])
+    _announce(plan.job_name, plan.prefix)
     if wait:
         _follow(plan.job_name, configs.sagemaker.SAGEMAKER.REGION)
+
+
+def _announce(job_name: str, prefix: str, reproducing: str | None = None) -> None:
+    click.echo(f"Started training job {job_name}" + (f", reproducing {reproducing}" if reproducing else ""))
+    click.echo(f"  configs and record: {prefix}config/")
+    click.echo(f"  model artifact:     {prefix}output/model.tar.gz")
+    click.echo(f"  follow it:          python run_sagemaker_job.py logs {job_name} --follow")
 
 
 def _follow(job_name: str, region: str) -> None:
@@ -268,10 +271,8 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     if note:
         click.echo(note, err=True)
     arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
-    plan = launch_on_sagemaker(configs, arguments, parent_job=job).plan
-    click.echo(f"Started training job {plan.job_name}, reproducing {job}")
-    click.echo(f"  configs and record: {plan.config_uri}")
-    click.echo(f"  follow it:          python run_sagemaker_job.py logs {plan.job_name} --follow")
+    plan = launch_on_sagemaker(configs, arguments, parent_job=job)
+    _announce(plan.job_name, plan.prefix, reproducing=job)
 
 
 if __name__ == "__main__":

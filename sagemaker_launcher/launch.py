@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,6 @@ from sagemaker_launcher.job_plan import (
 from sagemaker_launcher.record import GitState, build_record, git_state
 from sagemaker_launcher.storage import JobStorage, pack_source_dir
 from sagemaker_launcher.validation import validate
-
-
-@dataclass(frozen=True)
-class Launched:
-    """A started job and the request that created it."""
-
-    plan: JobPlan
-    request: dict[str, Any]
 
 
 def resolve(config_file: str | Path | None, overrides: Sequence[str]) -> ResolvedConfigs:
@@ -76,7 +67,7 @@ def dry_run_request(configs: ResolvedConfigs, parent_job: str | None = None) -> 
 
 def launch_on_sagemaker(
     configs: ResolvedConfigs, arguments: Sequence[str], parent_job: str | None = None
-) -> Launched:
+) -> JobPlan:
     """Upload inputs, code, configs and record under the job's S3 prefix, then create the job."""
     from sagemaker_launcher.sagemaker_job import create_training_job
 
@@ -92,13 +83,13 @@ def launch_on_sagemaker(
     if plan.code_uri:
         storage.put(plan.code_uri, pack_source_dir(Path(cfg.SAGEMAKER.SOURCE_DIR)))
     write_config_channel(storage, plan, configs, record)
-    request = create_training_job(
+    create_training_job(
         cfg,
         plan,
         send=True,
         before_send=lambda request: storage.put(plan.config_uri + REQUEST_FILE, dump_json(request).encode()),
     )
-    return Launched(plan, request)
+    return plan
 
 
 def write_config_channel(
