@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +15,10 @@ from yacs.config import CfgNode
 
 import paths
 from job_errors import ConfigError
-from training_default_config import get_training_cfg_defaults
+from training_default_config import get_training_cfg_defaults, value_problems
 
 # The SDK adds hyperparameters of its own (sagemaker_program, sagemaker_submit_directory, ...).
 SDK_HYPERPARAMETER_PREFIX = "sagemaker_"
-OPTIMIZERS = ("adamw", "sgd")
-LR_SCHEDULES = ("cosine", "constant")
-
-_CHECKS: list[tuple[str, Callable[[Any], bool], str]] = [
-    ("SOLVER.EPOCHS", lambda v: v >= 1, "at least 1"),
-    ("SOLVER.BATCH_SIZE", lambda v: v >= 1, "at least 1"),
-    ("SOLVER.BASE_LR", lambda v: v > 0, "above 0"),
-    ("SOLVER.WEIGHT_DECAY", lambda v: v >= 0, "0 or more"),
-    ("SOLVER.OPTIMIZER", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
-    ("SOLVER.LR_SCHEDULE", lambda v: v in LR_SCHEDULES, f"one of {', '.join(LR_SCHEDULES)}"),
-    ("MODEL.CONV_CHANNELS", lambda v: len(v) > 0 and min(v) >= 1, "a non-empty list of positive ints"),
-    ("MODEL.HIDDEN_UNITS", lambda v: v >= 1, "at least 1"),
-    ("MODEL.DROPOUT", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
-    ("MODEL.NUM_CLASSES", lambda v: v >= 2, "at least 2"),
-    ("DATA.NUM_WORKERS", lambda v: v >= 0, "0 or more"),
-    ("CHECKPOINT.PERIOD_EPOCHS", lambda v: v >= 0, "0 (off) or more"),
-    ("CHECKPOINT.KEEP_LAST", lambda v: v >= 1, "at least 1"),
-]
 
 
 def load_training_config(config_file: Path | None = None) -> CfgNode:
@@ -108,11 +90,10 @@ def set_value(cfg: CfgNode, key: str, value: Any, source: str) -> None:
 
 
 def validate(cfg: CfgNode) -> None:
-    """Refuse values outside each key's allowed range."""
-    for key, is_valid, requirement in _CHECKS:
-        value = _lookup(cfg, key, "the defaults")
-        if not is_valid(value):
-            raise ConfigError(f"Training config key '{key}' must be {requirement}, got {value!r}.")
+    """Refuse values outside each key's allowed range (the rules live beside the defaults)."""
+    problems = value_problems(cfg)
+    if problems:
+        raise ConfigError(f"Training config key {problems[0]}.")
 
 
 def _lookup(cfg: CfgNode, key: str, source: str) -> Any:

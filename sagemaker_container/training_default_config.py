@@ -4,9 +4,12 @@ An experiment's training YAML (``TRAINING.CONFIG_FILE`` in the SageMaker config)
 and ``KEY VALUE`` pairs on the launcher's command line override both. The launcher also sends every
 leaf as a job hyperparameter (``SOLVER.BASE_LR``), which ``main.py`` applies over the config channel.
 
-This module only declares values: it imports nothing but yacs, so the launcher can read it without
-PyTorch installed.
+This module only declares values and their allowed ranges: it imports nothing but yacs, so the
+launcher can read it, and check a config before a job starts, without PyTorch installed.
 """
+
+from collections.abc import Callable
+from typing import Any
 
 from yacs.config import CfgNode as CN
 
@@ -68,6 +71,40 @@ _C.CHECKPOINT = CN()
 _C.CHECKPOINT.PERIOD_EPOCHS = 1
 # How many most recent checkpoints to keep in the checkpoint directory.
 _C.CHECKPOINT.KEEP_LAST = 2
+
+
+# ---------------------------------------------------------------------------------------------- #
+# Allowed values: checked by the launcher before a job starts, and by main.py when it starts
+# ---------------------------------------------------------------------------------------------- #
+OPTIMIZERS = ("adamw", "sgd")
+LR_SCHEDULES = ("cosine", "constant")
+VALUE_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("SOLVER.EPOCHS", lambda v: v >= 1, "at least 1"),
+    ("SOLVER.BATCH_SIZE", lambda v: v >= 1, "at least 1"),
+    ("SOLVER.BASE_LR", lambda v: v > 0, "above 0"),
+    ("SOLVER.WEIGHT_DECAY", lambda v: v >= 0, "0 or more"),
+    ("SOLVER.OPTIMIZER", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    ("SOLVER.LR_SCHEDULE", lambda v: v in LR_SCHEDULES, f"one of {', '.join(LR_SCHEDULES)}"),
+    ("MODEL.CONV_CHANNELS", lambda v: len(v) > 0 and min(v) >= 1, "a non-empty list of positive ints"),
+    ("MODEL.HIDDEN_UNITS", lambda v: v >= 1, "at least 1"),
+    ("MODEL.DROPOUT", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
+    ("MODEL.NUM_CLASSES", lambda v: v >= 2, "at least 2"),
+    ("DATA.NUM_WORKERS", lambda v: v >= 0, "0 or more"),
+    ("CHECKPOINT.PERIOD_EPOCHS", lambda v: v >= 0, "0 (off) or more"),
+    ("CHECKPOINT.KEEP_LAST", lambda v: v >= 1, "at least 1"),
+)
+
+
+def value_problems(cfg: CN) -> list[str]:
+    """One phrase per key whose value breaks its rule, e.g. "'SOLVER.EPOCHS' must be at least 1, got 0"."""
+    problems = []
+    for key, is_valid, requirement in VALUE_RULES:
+        value: Any = cfg
+        for part in key.split("."):
+            value = value[part]
+        if not is_valid(value):
+            problems.append(f"'{key}' must be {requirement}, got {value!r}")
+    return problems
 
 
 def get_training_cfg_defaults() -> CN:

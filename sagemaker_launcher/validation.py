@@ -13,8 +13,14 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from sagemaker_container.training_default_config import value_problems
 from sagemaker_launcher import service_limits
-from sagemaker_launcher.config_loading import SAGEMAKER_DEFAULTS_FILE, ResolvedConfigs, leaf_items
+from sagemaker_launcher.config_loading import (
+    SAGEMAKER_DEFAULTS_FILE,
+    TRAINING_DEFAULTS_FILE,
+    ResolvedConfigs,
+    leaf_items,
+)
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import (
     CONFIG_CHANNEL,
@@ -47,6 +53,19 @@ def validate(configs: ResolvedConfigs) -> None:
     checker.check_network()
     checker.check_metrics_and_checkpoints()
     checker.check_hyperparameters(configs.training)
+    check_training_values(configs)
+
+
+def check_training_values(configs: ResolvedConfigs) -> None:
+    """Apply the training config's value rules here, not after a 10-minute job start."""
+    problems = value_problems(configs.training)
+    if problems:
+        files = configs.training_files
+        where = str(files[-1]) if files else f"the training defaults ({TRAINING_DEFAULTS_FILE})"
+        raise LauncherError(
+            f"{where}{' with command-line overrides' if configs.overrides else ''}: training config key "
+            f"{problems[0]}. Allowed values are documented in {TRAINING_DEFAULTS_FILE}."
+        )
 
 
 def is_local(instance_type: str) -> bool:

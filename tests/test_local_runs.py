@@ -173,9 +173,11 @@ def test_host_mode_trains_across_two_hosts(tmp_path: Path, digits: Path) -> None
 
 
 def test_host_mode_reports_the_failure_file_and_exit_code(tmp_path: Path, digits: Path) -> None:
-    done = launch("configs/local_process.yaml", tmp_path, digits, "SOLVER.OPTIMIZER", "adamm")
+    done = launch("configs/local_process.yaml", tmp_path, digits, "DATA.FILE_NAME", "missing.npz")
     assert done.returncode == 1
-    assert re.search(r"Host algo-1 exited with code 1: .*adamm", done.stderr), done.stderr[-2000:]
+    assert re.search(r"Host algo-1 exited with code 1: DataError: .*has no missing\.npz", done.stderr), (
+        done.stderr[-2000:]
+    )
 
 
 def test_breakpoint_stops_in_pdb_on_the_terminal(tmp_path: Path) -> None:
@@ -339,9 +341,11 @@ def test_docker_local_mode_picks_up_a_code_edit_without_a_rebuild(
 
 
 def test_docker_local_mode_shows_the_container_failure(docker_runs: Path, digits: Path) -> None:
-    done = launch("configs/local.yaml", docker_runs, digits, "SOLVER.OPTIMIZER", "adamm")
+    done = launch("configs/local.yaml", docker_runs, digits, "DATA.FILE_NAME", "missing.npz")
     assert done.returncode == 1
-    assert re.search(r"The training container failed: .*adamm", done.stderr), done.stderr[-2000:]
+    assert re.search(r"The training container failed: DataError: .*has no missing\.npz", done.stderr), (
+        done.stderr[-2000:]
+    )
 
 
 def test_docker_stop_reaches_the_training_script_which_checkpoints(docker_runs: Path, digits: Path) -> None:

@@ -68,6 +68,11 @@ BAD_OVERRIDES = [
     (["CHECKPOINT_SYNC.LOCAL_PATH", "ckpt"], "must be an absolute path"),
     (["MODEL.CONV_CHANNELS", str(list(range(700)))], "too long to send as a hyperparameter"),
     (
+        ["SOLVER.OPTIMIZER", "adamm"],
+        "training config key 'SOLVER.OPTIMIZER' must be one of adamw, sgd, got 'adamm'",
+    ),
+    (["MODEL.DROPOUT", "1.5"], "training config key 'MODEL.DROPOUT' must be from 0 up to (not including) 1"),
+    (
         ["TRAINING.CONFIG_FILE", "configs/nope.yaml"],
         "configs/nope.yaml (from TRAINING.CONFIG_FILE) does not exist",
     ),
@@ -94,15 +99,23 @@ def test_config_file_errors_name_the_file_and_create_nothing(aws: str, tmp_path:
 def test_a_training_config_with_more_keys_than_hyperparameters_fit_is_refused() -> None:
     from yacs.config import CfgNode
 
-    from sagemaker_launcher.config_loading import load_configs
+    from sagemaker_launcher.config_loading import leaf_keys, load_configs
     from sagemaker_launcher.errors import LauncherError
     from sagemaker_launcher.validation import validate
 
     configs = load_configs(EXAMPLE)
-    too_many = CfgNode({f"KEY_{index}": index for index in range(96)})
+
+    def with_leaves(count: int) -> CfgNode:
+        training = configs.training.clone()
+        training.defrost()
+        extra = count - len(list(leaf_keys(training)))
+        for index in range(extra):
+            training[f"EXTRA_{index}"] = index
+        return training
+
     with pytest.raises(LauncherError, match="has 96 keys, but a job takes at most 95 hyperparameters"):
-        validate(dataclasses.replace(configs, training=too_many))
-    validate(dataclasses.replace(configs, training=CfgNode({f"KEY_{index}": index for index in range(95)})))
+        validate(dataclasses.replace(configs, training=with_leaves(96)))
+    validate(dataclasses.replace(configs, training=with_leaves(95)))
 
 
 def test_job_names_differ_within_one_second_and_fit_the_api() -> None:
