@@ -1,6 +1,6 @@
 """Writing a job's files: to S3 for SageMaker jobs, to a local folder for local runs.
 
-The same calls take ``s3://`` or ``file://`` URIs, so the launch sequence does not care where a job
+``put`` takes ``s3://`` or ``file://`` URIs, so writing the config channel does not care where a job
 runs. boto3 is imported only when an S3 URI is used.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,23 +60,19 @@ class JobStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
-    def upload(self, source: Path, uri_prefix: str, label: str) -> None:
-        """Copy a file or folder under ``uri_prefix``, with a progress bar over its bytes."""
+    def upload(self, source: Path, s3_prefix: str, label: str) -> None:
+        """Upload a file or folder under ``s3_prefix``, with a progress bar over its bytes.
+
+        Only SageMaker jobs upload: local runs read their channels where they are.
+        """
         from tqdm import tqdm
 
         files = list(_files_below(source))
         total = sum(path.stat().st_size for path, _ in files)
         with tqdm(total=total, unit="B", unit_scale=True, desc=f"upload {label}", disable=None) as bar:
             for path, relative in files:
-                target = f"{uri_prefix}{relative}"
-                if target.startswith("s3://"):
-                    bucket, key = split_s3_uri(target)
-                    self.client.upload_file(str(path), bucket, key, Callback=bar.update)
-                else:
-                    destination = local_path(target)
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(path, destination)
-                    bar.update(path.stat().st_size)
+                bucket, key = split_s3_uri(f"{s3_prefix}{relative}")
+                self.client.upload_file(str(path), bucket, key, Callback=bar.update)
 
 
 def _files_below(source: Path) -> Iterator[tuple[Path, str]]:
