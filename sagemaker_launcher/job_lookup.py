@@ -90,18 +90,27 @@ def find_job(job: str, region: str | None, details: bool = True) -> JobInfo:
     return JobInfo(job, description, tags, record)
 
 
-def read_s3_text(s3: Any, uri: str) -> str | None:
-    """The text of one S3 object, or None when it does not exist."""
+def s3_body(s3: Any, uri: str) -> Any:
+    """The streaming body of one S3 object, or None when it does not exist.
+
+    Call it inside ``aws_errors`` (as ``read_s3_text`` does) so other failures read clearly.
+    """
     from botocore.exceptions import ClientError
 
     bucket, key = split_s3_uri(uri)
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in MISSING_CODES:
+            return None
+        raise
+
+
+def read_s3_text(s3: Any, uri: str) -> str | None:
+    """The text of one S3 object, or None when it does not exist."""
     with aws_errors(f"Reading {uri}", "s3:GetObject"):
-        try:
-            return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in MISSING_CODES:
-                return None
-            raise
+        body = s3_body(s3, uri)
+        return body.read().decode("utf-8") if body is not None else None
 
 
 def no_record_note(info: JobInfo) -> str | None:

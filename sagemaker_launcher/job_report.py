@@ -9,11 +9,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws_errors import MISSING_CODES, aws_client, aws_errors
-from sagemaker_launcher.job_lookup import JobInfo, no_record_note, recorded_configs
+from sagemaker_launcher.aws_errors import aws_client, aws_errors
+from sagemaker_launcher.job_lookup import JobInfo, no_record_note, recorded_configs, s3_body
 from sagemaker_launcher.job_plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
 from sagemaker_launcher.job_timing import duration_seconds, format_seconds, format_when, spot_savings
-from sagemaker_launcher.storage import split_s3_uri
 
 METRICS_FILE = "metrics.json"
 # metrics.json larger than this is not read from output.tar.gz.
@@ -37,16 +36,10 @@ def final_metrics(info: JobInfo, region: str | None) -> tuple[dict[str, float], 
 
 def _metrics_from_output(s3: Any, uri: str) -> Any:
     """Stream output.tar.gz until its metrics.json; None when the archive or the file is absent."""
-    from botocore.exceptions import ClientError
-
-    bucket, key = split_s3_uri(uri)
     with aws_errors(f"Reading {uri}", "s3:GetObject"):
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in MISSING_CODES:
-                return None
-            raise
+        body = s3_body(s3, uri)
+        if body is None:
+            return None
         try:
             with tarfile.open(fileobj=body, mode="r|gz") as archive:
                 for member in archive:

@@ -26,9 +26,7 @@ from sagemaker_launcher.local_layout import (
 from sagemaker_launcher.local_process import run_hosts
 from sagemaker_launcher.record import build_record, git_state
 from sagemaker_launcher.storage import JobStorage
-from sagemaker_launcher.validation import LOCAL_PROCESS, local_source_dir
-
-LOCAL_REGION = "us-east-1"
+from sagemaker_launcher.validation import LOCAL_PROCESS, LOCAL_REGION, local_source_dir
 
 
 def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:

@@ -17,10 +17,10 @@ from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
+from sagemaker_launcher.validation import LOCAL_REGION
 
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"
-LOCAL_REGION = "us-east-1"
 # SDK defaults that opt out of telemetry (SchemaVersion is required by the SDK's schema).
 TELEMETRY_OPT_OUT = {
     "SchemaVersion": "1.0",

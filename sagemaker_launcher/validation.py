@@ -34,6 +34,8 @@ from sagemaker_launcher.job_plan import (
 LOCAL_PROCESS = "local_process"
 DOCKER_LOCAL_MODES = ("local", "local_gpu")
 LOCAL_MODES = (*DOCKER_LOCAL_MODES, LOCAL_PROCESS)
+# The region local runs use when SAGEMAKER.REGION is empty; they reach no AWS service.
+LOCAL_REGION = "us-east-1"
 # The code local runs use when SAGEMAKER.SOURCE_DIR is empty.
 DEFAULT_LOCAL_SOURCE_DIR = "sagemaker_container"
 # S3's bucket naming rules (the SageMaker model has no shape for them).

@@ -4,13 +4,14 @@ CI (`CI=true`) provisions the engine and images with `bash scripts/provision_doc
 there a missing engine or image is a broken setup, not a reason to skip.
 """
 
-import glob
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
-import yaml
+
+from sagemaker_launcher.local_container import remove_exited_containers
 
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
 
@@ -62,15 +63,9 @@ def require_image(name: str) -> None:
 def remove_local_mode_leftovers(container_root: str) -> None:
     """Remove the containers that local-mode jobs under `container_root` created, and their network.
 
-    The SDK writes one `<container_root>/tmp*/docker-compose.yaml` per job and leaves its exited
-    containers behind; they are removed by their exact names. The network goes only when no other
-    container still uses it (docker refuses otherwise, which is left alone).
+    The containers go by their exact names, as the launcher removes them after a local run; the
+    network goes only when no other container still uses it (docker refuses otherwise, which is
+    left alone).
     """
-    names = []
-    for compose_file in glob.glob(os.path.join(container_root, "*", "docker-compose.yaml")):
-        with open(compose_file, encoding="utf-8") as handle:
-            services = (yaml.safe_load(handle) or {}).get("services", {})
-        names += [s["container_name"] for s in services.values() if "container_name" in s]
-    if names:
-        _docker("rm", "--force", *names, timeout=60)
+    remove_exited_containers(Path(container_root))
     _docker("network", "rm", LOCAL_MODE_NETWORK, timeout=30)

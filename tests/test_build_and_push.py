@@ -155,22 +155,29 @@ def registry_json(registry: str, path: str) -> dict:
     return response.json()
 
 
+def push_project_image(
+    registry: str, image_name: str, tag: str, docker_config: str, aws: str
+) -> subprocess.CompletedProcess[str]:
+    """Build Dockerfile.sagemaker on the local base and push it to the loopback registry."""
+    return run_script(
+        "--registry",
+        registry,
+        "--build-arg",
+        LOCAL_BASE,
+        image_name,
+        tag,
+        "Dockerfile.sagemaker",
+        env=script_env(docker_config, aws),
+    )
+
+
 def test_push_to_registry_creates_ecr_repository_and_pushes_both_tags(
     aws: str, registry: str, image_name: str, docker_config: str
 ) -> None:
     require_image(BASE_IMAGE)
     import boto3
 
-    result = run_script(
-        "--registry",
-        registry,
-        "--build-arg",
-        LOCAL_BASE,
-        image_name,
-        "v1",
-        "Dockerfile.sagemaker",
-        env=script_env(docker_config, aws),
-    )
+    result = push_project_image(registry, image_name, "v1", docker_config, aws)
     assert result.returncode == 0, result.stderr
     target = f"{registry}/{image_name}"
     assert result.stdout == f"{target}:v1\n"
@@ -220,16 +227,7 @@ def test_a_second_push_reuses_the_ecr_repository(
     import boto3
 
     boto3.client("ecr", region_name=REGION).create_repository(repositoryName=image_name)
-    result = run_script(
-        "--registry",
-        registry,
-        "--build-arg",
-        LOCAL_BASE,
-        image_name,
-        "v2",
-        "Dockerfile.sagemaker",
-        env=script_env(docker_config, aws),
-    )
+    result = push_project_image(registry, image_name, "v2", docker_config, aws)
     assert result.returncode == 0, result.stderr
     assert f"ECR repository {image_name} exists" in result.stderr
     assert "v2" in registry_json(registry, f"{image_name}/tags/list")["tags"]
