@@ -99,7 +99,8 @@ def image_uri(cfg: CfgNode) -> str:
     if image.URI:
         return image.URI
     reference = f"{image.REPOSITORY}:{image.TAG}"
-    if not cfg.SAGEMAKER.ROLE_ARN:
+    # Only SageMaker instance types ("ml.*") pull from ECR; local modes use the engine's own images.
+    if not cfg.SAGEMAKER.INSTANCE_TYPE.startswith("ml."):
         return reference
     account = cfg.SAGEMAKER.ROLE_ARN.split(":")[4]
     region = cfg.SAGEMAKER.REGION

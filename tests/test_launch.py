@@ -207,3 +207,23 @@ def test_wait_reports_a_failed_job_and_exits_non_zero(aws: str) -> None:
     with pytest.raises(Exception, match="ended Failed: AlgorithmError: CUDA out of memory") as raised:
         _follow(name, "us-east-1")
     assert raised.value.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [
+        ("ml.g5.xlarge", "123456789012.dkr.ecr.us-east-1.amazonaws.com/digits-training:v1"),
+        ("local", "digits-training:v1"),
+        ("local_gpu", "digits-training:v1"),
+    ],
+)
+def test_repository_and_tag_name_ecr_for_sagemaker_and_the_local_engine_otherwise(
+    instance_type: str, expected: str
+) -> None:
+    from sagemaker_launcher.config_loading import load_configs
+    from sagemaker_launcher.job_plan import image_uri
+
+    # The example extends team_base.yaml, which sets a role ARN: local modes must still not get ECR.
+    configs = load_configs(EXAMPLE, ["SAGEMAKER.INSTANCE_TYPE", instance_type])
+    assert configs.sagemaker.SAGEMAKER.ROLE_ARN
+    assert image_uri(configs.sagemaker) == expected
