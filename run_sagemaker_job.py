@@ -67,13 +67,15 @@ def launch(
     from sagemaker_launcher.launch import resolve
 
     configs = resolve(config_file, overrides)
+    if configs.training_defaults.note:
+        click.echo(configs.training_defaults.note, err=True)
     instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
     if dry_run:
         from sagemaker_launcher.launch import dry_run_request, dump_json
 
         click.echo(dump_json(dry_run_request(configs)))
         return
-    from sagemaker_launcher.validation import is_local
+    from sagemaker_launcher.run_modes import is_local
 
     if is_local(instance_type):
         from sagemaker_launcher.local_runs import run_locally
@@ -254,7 +256,7 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     from sagemaker_launcher.job_actions import code_drift_note, configs_to_reproduce
     from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker, resolve_recorded
     from sagemaker_launcher.record import git_state
-    from sagemaker_launcher.validation import is_local
+    from sagemaker_launcher.run_modes import is_local
 
     info, sagemaker_yaml, training_yaml = configs_to_reproduce(job, region)
     configs = resolve_recorded(sagemaker_yaml, training_yaml, overrides)

@@ -54,7 +54,8 @@ _C.SAGEMAKER.BASE_JOB_NAME = "experiment"
 # baked into the image (/opt/ml/code). Local modes always use this folder, defaulting to
 # sagemaker_container. [HyperParameters sagemaker_program / sagemaker_submit_directory]
 _C.SAGEMAKER.SOURCE_DIR = ""
-# Script inside SOURCE_DIR that starts training. [HyperParameters sagemaker_program]
+# Script inside SOURCE_DIR (or the image's /opt/ml/code) that starts training; any SageMaker-style
+# script works unmodified. [HyperParameters sagemaker_program]
 _C.SAGEMAKER.ENTRY_POINT = "main.py"
 # Extra environment variables for the container, NAME: "value" (at most 100). [Environment]
 _C.SAGEMAKER.ENVIRONMENT = CN(new_allowed=True)
@@ -99,7 +100,9 @@ _C.S3 = CN()
 # Bucket for configs, uploaded inputs, code, checkpoints and model output. Required for ml.* types.
 _C.S3.BUCKET = ""
 # Experiment name: every job's files go under s3://BUCKET/EXPERIMENT_NAME/<job-name>/, and the
-# list command filters by it. Letters, digits, ".", "_" and "-".
+# list command filters by it. Folders group experiments, e.g. "vision/detector/baseline": each
+# "/"-separated segment is letters, digits, ".", "_" and "-" (not "." or ".."); at most 128 characters.
+# "list --experiment vision/" lists the whole folder.
 _C.S3.EXPERIMENT_NAME = "default"
 # KMS key that encrypts the model and output archives; empty uses S3's default.
 # [OutputDataConfig.KmsKeyId]
@@ -127,22 +130,43 @@ _C.CHECKPOINT_SYNC.S3_URI = ""
 _C.CHECKPOINT_SYNC.LOCAL_PATH = "/opt/ml/checkpoints"
 
 # ---------------------------------------------------------------------------------------------- #
+# HYPERPARAMETERS: the entry point's own arguments
+# ---------------------------------------------------------------------------------------------- #
+# name: value pairs sent as SageMaker sends a script's hyperparameters: "--name value" on its command
+# line, each value exactly as written in the YAML (1.10 stays 1.10), JSON-encoded in the request so
+# the console and the tuner show numbers as numbers. E.g. {epochs: 10, backend: gloo} runs
+# "script.py --backend gloo --epochs 10". Override one with "HYPERPARAMETERS.epochs 3". Names starting
+# with "sagemaker_" are SageMaker's own. With the example's training defaults (TRAINING.DEFAULTS) set
+# training keys instead: its main.py takes no arguments of its own. [HyperParameters]
+_C.HYPERPARAMETERS = CN(new_allowed=True)
+
+# ---------------------------------------------------------------------------------------------- #
 # METRICS: metric name -> regex over the job's log, shown in the console and CloudWatch
 # ---------------------------------------------------------------------------------------------- #
-# The regex's first group is the value. These match the lines main.py prints
-# ("[metric] validation:accuracy=0.9731 epoch=4"); entries in a YAML file add to or replace
-# them by name. At most 40. [AlgorithmSpecification.MetricDefinitions]
+# The regex's first group is the value: "validation:accuracy": '\[metric\] validation:accuracy=([0-9.]+)'
+# reads 0.9731 from "[metric] validation:accuracy=0.9731 epoch=4" (the digits experiment's configs
+# list its three). Entries in a YAML file add to or replace others by name. At most 40.
+# [AlgorithmSpecification.MetricDefinitions]
 _C.METRICS = CN(new_allowed=True)
-_C.METRICS["train:loss"] = r"\[metric\] train:loss=([-+.0-9eE]+|nan|inf)"
-_C.METRICS["validation:loss"] = r"\[metric\] validation:loss=([-+.0-9eE]+|nan|inf)"
-_C.METRICS["validation:accuracy"] = r"\[metric\] validation:accuracy=([-+.0-9eE]+)"
 
 # ---------------------------------------------------------------------------------------------- #
 # TRAINING: which training config goes with this job
 # ---------------------------------------------------------------------------------------------- #
 _C.TRAINING = CN()
-# Training YAML (see sagemaker_container/training_default_config.py); empty trains on the
-# defaults. Command-line overrides of training keys apply on top of it.
+# Where the training config's defaults come from, as "module:name" inside SAGEMAKER.SOURCE_DIR (the
+# bundled sagemaker_container/ when SOURCE_DIR is empty); name is a yacs CfgNode or a function
+# returning one, e.g. "my_project.config:get_cfg". The launcher imports it to check the training YAML
+# and overrides against its keys (and the module's value_problems(cfg), when it has one), and writes
+# the resolved config to the job's config channel as training_config.yaml. Three cases:
+#   - the default: the digits example's defaults. Every training key is also sent as a hyperparameter
+#     (SOLVER.BASE_LR), so the console and the tuner see it. A SOURCE_DIR without this module
+#     has no training config (as with "").
+#   - any other "module:name": a team's own YACS project. Its script reads the resolved
+#     training_config.yaml from the config channel (SM_CHANNEL_CONFIG) and gets only HYPERPARAMETERS.
+#   - "": no training config; CONFIG_FILE must be empty and the script gets only HYPERPARAMETERS.
+_C.TRAINING.DEFAULTS = "training_default_config:get_training_cfg_defaults"
+# Training YAML merged over those defaults, e.g. "configs/training_config.yaml"; empty trains on
+# the defaults. Command-line overrides of training keys apply on top of it.
 _C.TRAINING.CONFIG_FILE = ""
 
 # ---------------------------------------------------------------------------------------------- #
@@ -152,6 +176,10 @@ _C.LOCAL = CN()
 # Folder that receives each local run's /opt/ml tree, model.tar.gz and output.tar.gz, one
 # subfolder per job name.
 _C.LOCAL.RUNS_DIR = "runs"
+# Where local_process runs install SOURCE_DIR/requirements.txt (what SageMaker installs when the job
+# starts) when the launcher's own environment does not already meet it: one folder per distinct
+# file, reused by later runs and put first on the job's PYTHONPATH.
+_C.LOCAL.REQUIREMENTS_CACHE_DIR = "~/.cache/sm-launcher/requirements"
 
 
 def get_sagemaker_cfg_defaults() -> CN:

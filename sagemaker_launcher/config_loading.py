@@ -16,13 +16,12 @@ from typing import Any
 import yaml
 from yacs.config import CfgNode
 
-from sagemaker_container.training_default_config import get_training_cfg_defaults
 from sagemaker_default_config import get_sagemaker_cfg_defaults
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.training_defaults import TrainingDefaults, load_training_defaults
 
 BASE_KEY = "_BASE_"
 SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"
-TRAINING_DEFAULTS_FILE = "sagemaker_container/training_default_config.py"
 COMMAND_LINE = "the command line"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -32,10 +31,19 @@ class ResolvedConfigs:
     """The merged, frozen job and training configs and where they came from."""
 
     sagemaker: CfgNode
-    training: CfgNode
+    # None when the job has no training config (TRAINING.DEFAULTS found none).
+    training: CfgNode | None
+    training_defaults: TrainingDefaults
     sagemaker_files: tuple[Path, ...]
     training_files: tuple[Path, ...]
     overrides: tuple[str, ...]
+
+    @property
+    def sagemaker_source(self) -> str:
+        """Where the SageMaker config came from, for messages."""
+        files = self.sagemaker_files
+        where = str(files[-1]) if files else f"the defaults ({SAGEMAKER_DEFAULTS_FILE})"
+        return f"{where} with command-line overrides" if self.overrides else where
 
 
 @dataclass(frozen=True)
@@ -48,37 +56,83 @@ class _Schema:
 
 
 def load_configs(config_file: str | Path | None, overrides: Sequence[str] = ()) -> ResolvedConfigs:
-    """Merge defaults, the SageMaker YAML (and its training YAML) and command-line overrides."""
+    """Merge defaults, the SageMaker YAML (and its training YAML) and command-line overrides.
+
+    The SageMaker config is merged first: it names the training defaults (TRAINING.DEFAULTS) that
+    the training YAML and the remaining overrides are then checked against.
+    """
     sagemaker = get_sagemaker_cfg_defaults()
-    training = get_training_cfg_defaults()
-    sagemaker_keys, training_keys = frozenset(leaf_keys(sagemaker)), frozenset(leaf_keys(training))
-    sagemaker_schema = _Schema(SAGEMAKER_DEFAULTS_FILE, TRAINING_DEFAULTS_FILE, training_keys)
-    training_schema = _Schema(TRAINING_DEFAULTS_FILE, SAGEMAKER_DEFAULTS_FILE, sagemaker_keys)
-
-    sagemaker_pairs, training_pairs = split_overrides(overrides, sagemaker, training)
-
+    sagemaker_pairs, training_pairs = split_overrides(overrides, sagemaker)
     sagemaker_chain = yaml_chain(Path(config_file)) if config_file else ()
+    # Top-level sections the SageMaker config lacks are judged once the training defaults are known.
+    foreign = [
+        (path, key) for path, data in sagemaker_chain for key in data if key not in (*sagemaker, BASE_KEY)
+    ]
+    sagemaker_schema = _Schema(SAGEMAKER_DEFAULTS_FILE, "the training config", frozenset())
     for path, data in sagemaker_chain:
-        merge_mapping(sagemaker, data, str(path), sagemaker_schema)
+        own = {key: value for key, value in data.items() if (path, key) not in foreign}
+        merge_mapping(sagemaker, own, str(path), sagemaker_schema)
     for key, text in sagemaker_pairs:
         merge_override(sagemaker, key, text, sagemaker_schema)
 
-    training_file = sagemaker.TRAINING.CONFIG_FILE
-    training_chain = yaml_chain(Path(training_file), "TRAINING.CONFIG_FILE") if training_file else ()
-    for path, data in training_chain:
-        merge_mapping(training, data, str(path), training_schema)
-    for key, text in training_pairs:
-        merge_override(training, key, text, training_schema)
-
+    where = str(sagemaker_chain[-1][0]) if sagemaker_chain else SAGEMAKER_DEFAULTS_FILE
+    defaults = load_training_defaults(sagemaker, where)
+    if foreign:
+        path, key = foreign[0]
+        training_keys = frozenset(leaf_keys(defaults.cfg)) if defaults.cfg is not None else frozenset()
+        schema = _Schema(SAGEMAKER_DEFAULTS_FILE, defaults.source or "the training config", training_keys)
+        raise LauncherError(_unknown_key_message(str(key), str(path), sagemaker, "", schema))
+    training, training_chain = _merge_training(sagemaker, defaults, training_pairs, where)
     sagemaker.freeze()
-    training.freeze()
     return ResolvedConfigs(
         sagemaker,
         training,
+        defaults,
         tuple(path for path, _ in sagemaker_chain),
         tuple(path for path, _ in training_chain),
         tuple(overrides),
     )
+
+
+def _merge_training(
+    sagemaker: CfgNode, defaults: TrainingDefaults, pairs: list[tuple[str, str]], where: str
+) -> tuple[CfgNode | None, tuple[tuple[Path, dict[str, Any]], ...]]:
+    """The training YAML and the training overrides merged over ``defaults``; None without defaults."""
+    training_file = sagemaker.TRAINING.CONFIG_FILE
+    training = defaults.cfg
+    if training is None:
+        # A CONFIG_FILE without defaults is refused by validation, after the code folder is checked.
+        if pairs:
+            key = pairs[0][0]
+            hint = _suggestion(key, list(leaf_keys(sagemaker)))
+            raise LauncherError(
+                f"Unknown key '{key}' on the command line: its section is not in the SageMaker config, and "
+                "this job has no training config (TRAINING.DEFAULTS). Script arguments are set as "
+                f"HYPERPARAMETERS.<name>, e.g. 'HYPERPARAMETERS.epochs 3'.{hint}"
+            )
+        return None, ()
+    shared = sorted(set(training) & set(sagemaker))
+    if shared:
+        raise LauncherError(
+            f"The training defaults {defaults.source} ({defaults.spec}) declare the section(s) "
+            f"{', '.join(shared)}, which the SageMaker config owns too, so a command-line override could not "
+            "tell them apart. Rename the section in your project's defaults."
+        )
+    schema = _Schema(defaults.source, SAGEMAKER_DEFAULTS_FILE, frozenset(leaf_keys(sagemaker)))
+    chain = yaml_chain(Path(training_file), "TRAINING.CONFIG_FILE") if training_file else ()
+    for path, data in chain:
+        merge_mapping(training, data, str(path), schema)
+    for key, text in pairs:
+        if key.split(".", 1)[0] not in training:
+            known = [*leaf_keys(sagemaker), *leaf_keys(training)]
+            raise LauncherError(
+                f"Unknown key '{key}' on the command line: its section '{key.split('.', 1)[0]}' is in "
+                f"neither config.{_suggestion(key, known)} Job keys are documented in "
+                f"{SAGEMAKER_DEFAULTS_FILE}, training keys in {defaults.source}."
+            )
+        merge_override(training, key, text, schema)
+    training.freeze()
+    return training, chain
 
 
 def leaf_keys(node: CfgNode, prefix: str = "") -> Iterator[str]:
@@ -100,9 +154,9 @@ def leaf_items(node: CfgNode, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def split_overrides(
-    overrides: Sequence[str], sagemaker: CfgNode, training: CfgNode
+    overrides: Sequence[str], sagemaker: CfgNode
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Pair up ``KEY VALUE`` words and route each pair to the config owning its top-level section."""
+    """Pair up ``KEY VALUE`` words: those of the SageMaker config's sections, and the rest (training)."""
     if len(overrides) % 2:
         raise LauncherError(
             f"Overrides on the command line come in KEY VALUE pairs, but '{overrides[-1]}' has no value. "
@@ -116,17 +170,7 @@ def split_overrides(
                 f"'{BASE_KEY}' cannot be set on the command line; name the base file inside the YAML "
                 "experiment file instead."
             )
-        if section in sagemaker:
-            sagemaker_pairs.append((key, text))
-        elif section in training:
-            training_pairs.append((key, text))
-        else:
-            known = [*leaf_keys(sagemaker), *leaf_keys(training)]
-            raise LauncherError(
-                f"Unknown key '{key}' on the command line: its section '{section}' is in neither config."
-                f"{_suggestion(key, known)} Job keys are documented in {SAGEMAKER_DEFAULTS_FILE}, "
-                f"training keys in {TRAINING_DEFAULTS_FILE}."
-            )
+        (sagemaker_pairs if section in sagemaker else training_pairs).append((key, text))
     return sagemaker_pairs, training_pairs
 
 

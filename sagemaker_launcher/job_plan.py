@@ -23,6 +23,9 @@ from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_items
+from sagemaker_launcher.run_modes import image_entry_point, is_local
+
 CONFIG_CHANNEL = "config"
 SAGEMAKER_CONFIG_FILE = "sagemaker_config.yaml"
 TRAINING_CONFIG_FILE = "training_config.yaml"
@@ -32,9 +35,11 @@ SOURCE_ARCHIVE = "sourcedir.tar.gz"
 # What SageMaker leaves under <prefix>output/: the model folder and the output data folder, archived.
 MODEL_ARCHIVE = "model.tar.gz"
 OUTPUT_ARCHIVE = "output.tar.gz"
+# The hyperparameter that names the script to run (the toolkit's SAGEMAKER_PROGRAM).
+ENTRY_POINT_HYPERPARAMETER = "sagemaker_program"
 # Hyperparameters the SDK adds when it runs code from SOURCE_DIR (script mode).
 SDK_CODE_HYPERPARAMETERS = (
-    "sagemaker_program",
+    ENTRY_POINT_HYPERPARAMETER,
     "sagemaker_submit_directory",
     "sagemaker_container_log_level",
     "sagemaker_job_name",
@@ -93,6 +98,40 @@ def encode_hyperparameters(values: Mapping[str, Any]) -> dict[str, str]:
     return {key: json.dumps(value) for key, value in values.items()}
 
 
+def script_argument_value(text: str) -> Any:
+    """A HYPERPARAMETERS value as the job sends it, so the script receives ``text`` exactly.
+
+    The toolkit JSON-decodes each hyperparameter and passes ``str()`` of it on the command line, so
+    "10" and "0.01" travel as numbers (shown as numbers in the console and the tuner) while text
+    whose decoding would change it ("1.10", "true", "1e-3", "gloo") travels as a JSON string.
+    """
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(decoded, int | float) and not isinstance(decoded, bool) and str(decoded) == text:
+        return decoded
+    return text
+
+
+def hyperparameters_of(configs: ResolvedConfigs) -> dict[str, Any]:
+    """Everything a job sends as HyperParameters besides what the SDK adds in script mode.
+
+    The training keys go only to the example's main.py (which applies them over the config channel),
+    then the script's own HYPERPARAMETERS; code baked into the image is named here, since the SDK only
+    names the program itself when it uploads SOURCE_DIR.
+    """
+    values: dict[str, Any] = {}
+    if configs.training is not None and configs.training_defaults.sends_training_keys:
+        values.update(leaf_items(configs.training))
+    arguments = configs.sagemaker.HYPERPARAMETERS
+    values.update({name: script_argument_value(text) for name, text in arguments.items()})
+    program = image_entry_point(configs.sagemaker)
+    if program:
+        values[ENTRY_POINT_HYPERPARAMETER] = program
+    return values
+
+
 def image_uri(cfg: CfgNode) -> str:
     """IMAGE.URI, or REPOSITORY:TAG in the role's account ECR (a local image name for local modes)."""
     image = cfg.IMAGE
@@ -118,6 +157,7 @@ def plan_job(
 ) -> JobPlan:
     """Lay out a job under ``root`` (``s3://bucket`` or ``file:///abs/runs``); no I/O."""
     job_name = job_name or new_job_name(sagemaker.SAGEMAKER.BASE_JOB_NAME)
+    local = is_local(sagemaker.SAGEMAKER.INSTANCE_TYPE)
     experiment = sagemaker.S3.EXPERIMENT_NAME
     prefix = f"{root.rstrip('/')}/{experiment}/{job_name}/"
     channels: dict[str, str] = {}
@@ -147,7 +187,8 @@ def plan_job(
         image_uri=image_uri(sagemaker),
         channels=channels,
         uploads=uploads,
-        code_uri=f"{prefix}code/{SOURCE_ARCHIVE}" if sagemaker.SAGEMAKER.SOURCE_DIR else None,
+        # Local runs always run a code folder, and keep a copy as a SageMaker job would.
+        code_uri=f"{prefix}code/{SOURCE_ARCHIVE}" if sagemaker.SAGEMAKER.SOURCE_DIR or local else None,
         checkpoint_uri=(checkpoint.S3_URI or f"{prefix}checkpoints/") if checkpoint.ENABLED else None,
         tags=tags,
         hyperparameters=dict(hyperparameters),

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_items, load_configs
+from sagemaker_launcher.config_loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.job_plan import (
     RECORD_FILE,
     REQUEST_FILE,
     SAGEMAKER_CONFIG_FILE,
     TRAINING_CONFIG_FILE,
     JobPlan,
+    hyperparameters_of,
     plan_job,
 )
 from sagemaker_launcher.record import GitState, build_record, git_state
@@ -34,8 +35,8 @@ def resolve(config_file: str | Path | None, overrides: Sequence[str]) -> Resolve
 
 
 def plan_for(configs: ResolvedConfigs, root: str, git: GitState, parent_job: str | None = None) -> JobPlan:
-    """The job's layout under ``root``, with the training config's leaves as hyperparameters."""
-    return plan_job(configs.sagemaker, dict(leaf_items(configs.training)), root, git.commit, parent_job)
+    """The job's layout under ``root``, with its hyperparameters."""
+    return plan_job(configs.sagemaker, hyperparameters_of(configs), root, git.commit, parent_job)
 
 
 def dump_json(data: Any) -> str:
@@ -97,7 +98,8 @@ def write_config_channel(
 ) -> None:
     """Write the resolved configs and the record into the job's ``config`` channel."""
     storage.put(plan.config_uri + SAGEMAKER_CONFIG_FILE, configs.sagemaker.dump().encode())
-    storage.put(plan.config_uri + TRAINING_CONFIG_FILE, configs.training.dump().encode())
+    if configs.training is not None:
+        storage.put(plan.config_uri + TRAINING_CONFIG_FILE, configs.training.dump().encode())
     storage.put(plan.config_uri + RECORD_FILE, dump_json(record).encode())
 
 

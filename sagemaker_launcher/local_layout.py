@@ -3,8 +3,8 @@
 <RUNS_DIR>/<experiment>/<job>/
     config/                the resolved configs, record and hyperparameters (the config channel)
     hosts/algo-N/          one SAGEMAKER_BASE_DIR per host:
-        input/config/      hyperparameters.json, inputdataconfig.json, resourceconfig.json,
-                           checkpointconfig.json
+        input/config/      hyperparameters.json, inputdataconfig.json, resourceconfig.json (no
+                           checkpointconfig.json: local runs sync no checkpoints, as in Docker local mode)
         input/data/<name>  each channel, linked to its local folder
         model/  output/data/  output/failure  checkpoints/
     output/                model.tar.gz and output.tar.gz, as SageMaker leaves them in S3
@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yacs.config import CfgNode
+
 from sagemaker_launcher.job_plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, JobPlan, encode_hyperparameters
+from sagemaker_launcher.run_modes import LOCAL_PROCESS
 from sagemaker_launcher.storage import local_path
 
 HOSTS_DIR = "hosts"
@@ -50,10 +53,6 @@ class HostTree:
     def failure_file(self) -> Path:
         return self.base_dir / "output" / "failure"
 
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.base_dir / "checkpoints"
-
 
 def job_dir(plan: JobPlan) -> Path:
     """The local folder of a job planned under a ``file://`` root."""
@@ -74,6 +73,37 @@ def script_mode_hyperparameters(
             "sagemaker_region": region,
         }
     )
+
+
+def local_request(cfg: CfgNode, plan: JobPlan, hyperparameters: Mapping[str, str]) -> dict[str, Any]:
+    """The run in CreateTrainingJob's shape, kept as ``config/request.json`` as a SageMaker job's is.
+
+    Channels are ``file://`` sources, as in SageMaker local mode; host mode names no image.
+    """
+    sm = cfg.SAGEMAKER
+    image = "" if sm.INSTANCE_TYPE == LOCAL_PROCESS else plan.image_uri
+    return {
+        "TrainingJobName": plan.job_name,
+        "AlgorithmSpecification": {
+            "TrainingImage": image,
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [{"Name": name, "Regex": regex} for name, regex in cfg.METRICS.items()],
+        },
+        "HyperParameters": dict(hyperparameters),
+        "InputDataConfig": [
+            {
+                "ChannelName": name,
+                "DataSource": {
+                    "FileDataSource": {"FileUri": uri, "FileDataDistributionType": "FullyReplicated"}
+                },
+            }
+            for name, uri in plan.channels.items()
+        ],
+        "OutputDataConfig": {"S3OutputPath": plan.output_path},
+        "ResourceConfig": {"InstanceType": sm.INSTANCE_TYPE, "InstanceCount": sm.INSTANCE_COUNT},
+        "Environment": dict(sm.ENVIRONMENT),
+        "Tags": plan.tags,
+    }
 
 
 def lay_out_hosts(
@@ -109,7 +139,6 @@ def lay_out_hosts(
             "hyperparameters.json": dict(hyperparameters),
             "inputdataconfig.json": input_data_config,
             "resourceconfig.json": resource_config,
-            "checkpointconfig.json": {"LocalPath": str(tree.checkpoint_dir), "S3Uri": plan.checkpoint_uri},
         }
         for name, content in config_files.items():
             (tree.base_dir / "input" / "config" / name).write_text(json.dumps(content, indent=2))

@@ -13,8 +13,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.local_layout import HostTree
@@ -29,6 +33,8 @@ json.dump({"env": env.to_env_vars(), "args": env.to_cmd_args()}, sys.stdout)
 """
 DISTRIBUTED_PORT_ENV = "MASTER_PORT"
 DISTRIBUTED_ADDRESS_ENV = "MASTER_ADDR"
+# Lines of a host's stderr kept for the failure reason of a script that crashed without a failure file.
+ERROR_TAIL_LINES = 20
 
 
 def toolkit_environment(tree: HostTree) -> tuple[dict[str, str], list[str]]:
@@ -58,20 +64,55 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class HostExit:
+    """How one host's process ended: its exit code and the last lines it wrote to stderr."""
+
+    code: int
+    error_tail: list[str]
+
+
+class _StderrTail:
+    """Passes a process's stderr through to ``echo`` line by line, keeping its last lines.
+
+    SageMaker reports a crashed script by the tail of its error output; this keeps the same text.
+    """
+
+    def __init__(self, stream: IO[bytes], echo: Callable[[str], None]) -> None:
+        self.lines: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+        self._thread = threading.Thread(target=self._pump, args=(stream, echo), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: IO[bytes], echo: Callable[[str], None]) -> None:
+        with stream:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode(errors="replace").rstrip("\n")
+                echo(line)
+                self.lines.append(line)
+
+    def finish(self) -> list[str]:
+        """The last lines, once the stream has closed."""
+        self._thread.join()
+        return list(self.lines)
+
+
 def run_hosts(
     trees: list[HostTree],
     source_dir: Path,
     entry_point: str,
     job_environment: Mapping[str, str],
     echo: Callable[[str], None],
-) -> dict[str, int]:
-    """Run the entry point once per host and return each host's exit code.
+    python_path: Path | None = None,
+) -> dict[str, HostExit]:
+    """Run the entry point once per host and return how each host's process ended.
 
-    ``job_environment`` is SAGEMAKER.ENVIRONMENT, which SageMaker sets in the container too. The
-    first host inherits the terminal; the others get no stdin, so only one prompt waits.
+    ``job_environment`` is SAGEMAKER.ENVIRONMENT, which SageMaker sets in the container too;
+    ``python_path`` holds the code folder's own requirements when they had to be installed. The
+    first host inherits the terminal; the others get no stdin, so only one prompt waits. Each
+    host's stderr passes through ``echo``.
     """
     port = str(free_port())
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes: dict[str, tuple[subprocess.Popen[bytes], _StderrTail]] = {}
     for index, tree in enumerate(trees):
         variables, arguments = toolkit_environment(tree)
         environment = {
@@ -83,14 +124,24 @@ def run_hosts(
             DISTRIBUTED_PORT_ENV: port,
             "PYTHONUNBUFFERED": "1",
         }
-        processes[tree.host] = subprocess.Popen(
+        if python_path is not None:
+            environment["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(python_path), environment.get("PYTHONPATH")])
+            )
+        process = subprocess.Popen(
             [sys.executable, entry_point, *arguments],
             cwd=source_dir,
             env=environment,
             stdin=None if index == 0 else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
+        processes[tree.host] = (process, _StderrTail(process.stderr, echo))
+
+    def wait_all() -> dict[str, HostExit]:
+        return {host: HostExit(process.wait(), tail.finish()) for host, (process, tail) in processes.items()}
+
     try:
-        return {host: process.wait() for host, process in processes.items()}
+        return wait_all()
     except KeyboardInterrupt:
         echo("Interrupted: waiting for the hosts to stop.")
-        return {host: process.wait() for host, process in processes.items()}
+        return wait_all()

@@ -17,7 +17,7 @@ from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
-from sagemaker_launcher.validation import LOCAL_REGION
+from sagemaker_launcher.run_modes import LOCAL_REGION
 
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"

@@ -13,14 +13,8 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-from sagemaker_container.training_default_config import value_problems
 from sagemaker_launcher import service_limits
-from sagemaker_launcher.config_loading import (
-    SAGEMAKER_DEFAULTS_FILE,
-    TRAINING_DEFAULTS_FILE,
-    ResolvedConfigs,
-    leaf_items,
-)
+from sagemaker_launcher.config_loading import ResolvedConfigs
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import (
     CONFIG_CHANNEL,
@@ -28,20 +22,19 @@ from sagemaker_launcher.job_plan import (
     LAUNCHER_TAG_KEYS,
     SDK_CODE_HYPERPARAMETERS,
     encode_hyperparameters,
+    hyperparameters_of,
     is_s3_uri,
 )
+from sagemaker_launcher.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
 
-LOCAL_PROCESS = "local_process"
-DOCKER_LOCAL_MODES = ("local", "local_gpu")
-LOCAL_MODES = (*DOCKER_LOCAL_MODES, LOCAL_PROCESS)
-# The region local runs use when SAGEMAKER.REGION is empty; they reach no AWS service.
-LOCAL_REGION = "us-east-1"
-# The code local runs use when SAGEMAKER.SOURCE_DIR is empty.
-DEFAULT_LOCAL_SOURCE_DIR = "sagemaker_container"
 # S3's bucket naming rules (the SageMaker model has no shape for them).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Experiment names may group experiments in folders: "vision/detector/baseline".
+_EXPERIMENT_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+_EXPERIMENT_MAX_LENGTH = 128
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+# Hyperparameter names that belong to SageMaker and its SDK.
+_RESERVED_HYPERPARAMETER_PREFIX = "sagemaker_"
 
 
 def validate(configs: ResolvedConfigs) -> None:
@@ -51,33 +44,41 @@ def validate(configs: ResolvedConfigs) -> None:
     checker.check_identity_and_storage()
     checker.check_inputs()
     checker.check_code()
+    checker.check_training_source(configs)
     checker.check_maps()
     checker.check_network()
     checker.check_metrics_and_checkpoints()
-    checker.check_hyperparameters(configs.training)
+    checker.check_hyperparameters(configs)
     check_training_values(configs)
 
 
 def check_training_values(configs: ResolvedConfigs) -> None:
-    """Apply the training config's value rules here, not after a 10-minute job start."""
-    problems = value_problems(configs.training)
+    """Apply the training defaults' own value rules here, not after a 10-minute job start."""
+    rules = configs.training_defaults.value_problems
+    if configs.training is None or rules is None:
+        return
+    problems = rules(configs.training)
     if problems:
         files = configs.training_files
-        where = str(files[-1]) if files else f"the training defaults ({TRAINING_DEFAULTS_FILE})"
+        source = configs.training_defaults.source
+        where = str(files[-1]) if files else f"the training defaults ({source})"
         raise LauncherError(
             f"{where}{' with command-line overrides' if configs.overrides else ''}: training config key "
-            f"{problems[0]}. Allowed values are documented in {TRAINING_DEFAULTS_FILE}."
+            f"{problems[0]}. Allowed values are documented in {source}."
         )
 
 
-def is_local(instance_type: str) -> bool:
-    """Whether the instance type runs on this machine rather than on SageMaker."""
-    return instance_type in LOCAL_MODES
-
-
-def local_source_dir(cfg: CfgNode) -> Path:
-    """The code a local run mounts or runs: SAGEMAKER.SOURCE_DIR, else the example's folder."""
-    return Path(cfg.SAGEMAKER.SOURCE_DIR or DEFAULT_LOCAL_SOURCE_DIR)
+def experiment_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an S3.EXPERIMENT_NAME (an S3 prefix and a tag value), or None."""
+    segments = name.split("/")
+    if not name or len(name) > _EXPERIMENT_MAX_LENGTH:
+        return f"must be 1 to {_EXPERIMENT_MAX_LENGTH} characters"
+    if any(segment in ("", ".", "..") or not _EXPERIMENT_SEGMENT.fullmatch(segment) for segment in segments):
+        return (
+            "must be '/'-separated folders of letters, digits, '.', '_' or '-', with no empty, '.' or '..' "
+            "folder (e.g. 'vision/detector/baseline')"
+        )
+    return None
 
 
 class _Checker:
@@ -85,9 +86,7 @@ class _Checker:
 
     def __init__(self, configs: ResolvedConfigs) -> None:
         self.cfg: CfgNode = configs.sagemaker
-        files = configs.sagemaker_files
-        where = str(files[-1]) if files else f"the defaults ({SAGEMAKER_DEFAULTS_FILE})"
-        self.where = f"{where} with command-line overrides" if configs.overrides else where
+        self.where = configs.sagemaker_source
         self.instance_type: str = self.cfg.SAGEMAKER.INSTANCE_TYPE
 
     def fail(self, key: str, value: object, problem: str) -> LauncherError:
@@ -148,11 +147,10 @@ class _Checker:
 
     def check_identity_and_storage(self) -> None:
         sm, s3, image = self.cfg.SAGEMAKER, self.cfg.S3, self.cfg.IMAGE
-        if not _EXPERIMENT_NAME.fullmatch(s3.EXPERIMENT_NAME):
+        problem = experiment_name_problem(s3.EXPERIMENT_NAME)
+        if problem:
             raise self.fail(
-                "S3.EXPERIMENT_NAME",
-                s3.EXPERIMENT_NAME,
-                "must be 1 to 128 letters, digits, '.', '_' or '-' (it becomes an S3 prefix and a tag).",
+                "S3.EXPERIMENT_NAME", s3.EXPERIMENT_NAME, f"{problem}: it becomes an S3 prefix and a tag."
             )
         if self.instance_type != LOCAL_PROCESS and not (image.URI or image.REPOSITORY):
             raise self.fail(
@@ -232,7 +230,7 @@ class _Checker:
         sm = self.cfg.SAGEMAKER
         if not sm.SOURCE_DIR and not is_local(self.instance_type):
             return
-        source_dir = local_source_dir(self.cfg)
+        source_dir = code_dir(self.cfg)
         if not source_dir.is_dir():
             raise self.fail(
                 "SAGEMAKER.SOURCE_DIR", str(source_dir), f"is not a folder (resolved from {Path.cwd()})."
@@ -242,6 +240,17 @@ class _Checker:
                 "SAGEMAKER.ENTRY_POINT",
                 sm.ENTRY_POINT,
                 f"is not a file in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR}).",
+            )
+
+    def check_training_source(self, configs: ResolvedConfigs) -> None:
+        training = self.cfg.TRAINING
+        if configs.training is None and training.CONFIG_FILE:
+            raise self.fail(
+                "TRAINING.CONFIG_FILE",
+                training.CONFIG_FILE,
+                f"has no training defaults to merge over (TRAINING.DEFAULTS {training.DEFAULTS!r} gives "
+                "none). Name your project's defaults in TRAINING.DEFAULTS as 'module:function', or empty "
+                "CONFIG_FILE and pass the script's arguments as HYPERPARAMETERS.",
             )
 
     def check_maps(self) -> None:
@@ -305,14 +314,28 @@ class _Checker:
         if not checkpoint.LOCAL_PATH.startswith("/"):
             raise self.fail("CHECKPOINT_SYNC.LOCAL_PATH", checkpoint.LOCAL_PATH, "must be an absolute path.")
 
-    def check_hyperparameters(self, training: CfgNode) -> None:
-        encoded = encode_hyperparameters(dict(leaf_items(training)))
+    def check_hyperparameters(self, configs: ResolvedConfigs) -> None:
+        script_arguments: Mapping[str, str] = self.cfg.HYPERPARAMETERS
+        for name in script_arguments:
+            key = f"HYPERPARAMETERS.{name}"
+            if name.startswith(_RESERVED_HYPERPARAMETER_PREFIX):
+                raise self.fail(key, script_arguments[name], "uses SageMaker's reserved 'sagemaker_' prefix.")
+            if configs.training_defaults.sends_training_keys:
+                raise self.fail(
+                    key,
+                    script_arguments[name],
+                    "is a script argument, but the example's main.py (the default TRAINING.DEFAULTS) takes "
+                    "none: set training keys such as SOLVER.EPOCHS instead, or point SAGEMAKER.SOURCE_DIR "
+                    "and TRAINING.DEFAULTS at your own script.",
+                )
+        encoded = encode_hyperparameters(hyperparameters_of(configs))
         most = service_limits.field("HyperParameters").max - len(SDK_CODE_HYPERPARAMETERS)
-        if len(encoded) > most:
+        own = len(set(encoded) - set(SDK_CODE_HYPERPARAMETERS))
+        if own > most:
             raise LauncherError(
-                f"The training config has {len(encoded)} keys, but a job takes at most {most} "
-                "hyperparameters beside the SDK's own. Move rarely changed values out of the training "
-                "config, or group them into list values."
+                f"{self.where}: the job would send {own} hyperparameters (training keys and "
+                f"HYPERPARAMETERS), but a job takes at most {most} beside the SDK's own. Move rarely changed "
+                "values out of the training config, or group them into list values."
             )
         key_field, value_field = (
             service_limits.field(n) for n in ("HyperParameterKey", "HyperParameterValue")
@@ -320,9 +343,9 @@ class _Checker:
         for key, value in encoded.items():
             if len(key) > key_field.max or len(value) > value_field.max:
                 raise LauncherError(
-                    f"Training config key '{key}' is too long to send as a hyperparameter (key at most "
-                    f"{key_field.max} characters, value as JSON at most {value_field.max}; this value "
-                    f"is {len(value)})."
+                    f"{self.where}: '{key}' is too long to send as a hyperparameter (name at most "
+                    f"{key_field.max} characters, value as JSON at most {value_field.max}; this value is "
+                    f"{len(value)})."
                 )
 
     def _at_least(self, key: str, value: int, least: int) -> None:

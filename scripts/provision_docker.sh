@@ -32,7 +32,9 @@ SUITE="bookworm"
 PY_SITE="usr/local/lib/python3.11/dist-packages"
 ROOTFS_INCLUDE="python3,python3-pip,ca-certificates"
 APT_PACKAGES=(docker.io docker-compose docker-registry debootstrap gcc python3-dev python3-pip)
-BASE_PACKAGES=("$TORCH_SPEC" numpy yacs PyYAML sagemaker-training)
+# sagemaker-pytorch-training is the toolkit of AWS's PyTorch training images: it sets MASTER_ADDR and
+# MASTER_PORT, reports a crashed script's error output, and starts torchrun for distributed jobs.
+BASE_PACKAGES=("$TORCH_SPEC" numpy yacs PyYAML sagemaker-training sagemaker-pytorch-training)
 REQUIREMENTS="$REPO_ROOT/sagemaker_container/requirements.txt"
 
 PIDFILE="$DOCKER_HOME/dockerd.pid"
@@ -42,7 +44,7 @@ ROOTFS_TARBALL="$CACHE_DIR/$SUITE-minbase-${ROOTFS_INCLUDE//,/-}.tar"
 BUILD_DIR="$DOCKER_HOME/build"
 # Changing what goes into the base image changes this label, which forces a rebuild; bump
 # BASE_RECIPE when the way it is built changes.
-BASE_RECIPE=2
+BASE_RECIPE=3
 BASE_SPEC_LABEL="sm-launcher.base-spec"
 BASE_SPEC="$BASE_RECIPE|$SUITE|$ROOTFS_INCLUDE|${BASE_PACKAGES[*]}"
 
@@ -198,6 +200,7 @@ import_base_image() {
         --change 'ENV PYTHONUNBUFFERED=1' \
         --change 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' \
         --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' \
+        --change 'ENV SAGEMAKER_TRAINING_MODULE=sagemaker_pytorch_container.training:main' \
         --change "LABEL $BASE_SPEC_LABEL=$spec_hash" \
         --change 'CMD ["/bin/bash"]' \
         - "$BASE_IMAGE" >/dev/null

@@ -151,7 +151,16 @@ def test_source_dir_is_uploaded_and_run_in_script_mode(aws: str, tmp_path: Path)
     (code / "__pycache__/train.cpython-311.pyc").write_bytes(b"cache")
     name = launched_job_name(
         run_cli(
-            "--config", EXAMPLE, "SAGEMAKER.SOURCE_DIR", str(code), "SAGEMAKER.ENTRY_POINT", "train.py"
+            "--config",
+            EXAMPLE,
+            "SAGEMAKER.SOURCE_DIR",
+            str(code),
+            "SAGEMAKER.ENTRY_POINT",
+            "train.py",
+            "TRAINING.CONFIG_FILE",
+            "",
+            "HYPERPARAMETERS.backend",
+            "gloo",
         ).output
     )
 
@@ -160,7 +169,9 @@ def test_source_dir_is_uploaded_and_run_in_script_mode(aws: str, tmp_path: Path)
     hyperparameters = job["HyperParameters"]
     assert json.loads(hyperparameters["sagemaker_submit_directory"]) == archive_uri
     assert json.loads(hyperparameters["sagemaker_program"]) == "train.py"
-    assert json.loads(hyperparameters["SOLVER.OPTIMIZER"]) == "adamw"  # encoded once, not twice
+    # A folder without the example's defaults gets its own arguments only, encoded once, not twice.
+    assert hyperparameters["backend"] == '"gloo"'
+    assert not any(key.startswith("SOLVER.") for key in hyperparameters)
     archive = tmp_path / "sourcedir.tar.gz"
     import boto3
 

@@ -85,6 +85,9 @@ def script_job_command(config: str, runs: Path, code: Path, script: str, *overri
         str(code),
         "INPUTS.validation",
         str(code),
+        # A script of its own has no training config: only the example's is named in the YAML.
+        "TRAINING.CONFIG_FILE",
+        "",
         *overrides,
     )
 
@@ -128,9 +131,11 @@ def test_host_mode_trains_the_example_to_its_accuracy_bar(tmp_path: Path, digits
     assert_model_artifact(job)
     assert sorted(p.name for p in (job / "config").iterdir()) == [
         "record.json",
+        "request.json",
         "sagemaker_config.yaml",
         "training_config.yaml",
     ]
+    assert (job / "code/sourcedir.tar.gz").is_file()
     record = json.loads((job / "config/record.json").read_text())
     assert record["instance"] == {"type": "local_process", "count": 1, "spot": False}
     assert f"model:  {job / 'output/model.tar.gz'}" in done.stderr
@@ -145,7 +150,12 @@ def test_host_mode_gives_the_script_the_toolkit_environment(tmp_path: Path) -> N
         "open(os.path.join(os.environ['SM_MODEL_DIR'], 'env.json'), 'w').write(json.dumps(seen))\n"
     )
     command = script_job_command(
-        "configs/local_process.yaml", tmp_path / "runs", tmp_path / "code", script, "SOLVER.EPOCHS", "4"
+        "configs/local_process.yaml",
+        tmp_path / "runs",
+        tmp_path / "code",
+        script,
+        "HYPERPARAMETERS.epochs",
+        "4",
     )
     done = subprocess.run(
         command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=RUN_TIMEOUT, check=False
@@ -157,8 +167,9 @@ def test_host_mode_gives_the_script_the_toolkit_environment(tmp_path: Path) -> N
     assert json.loads(seen["SM_HOSTS"]) == ["algo-1"]
     assert seen["SM_MODEL_DIR"] == str(job / "hosts/algo-1/model")
     assert seen["SM_CHANNEL_CONFIG"] == str(job / "hosts/algo-1/input/data/config")
-    assert json.loads(seen["SM_HPS"])["SOLVER.EPOCHS"] == 4
-    assert seen["argv"][seen["argv"].index("--SOLVER.EPOCHS") + 1] == "4"
+    # A folder without the example's training defaults gets its own HYPERPARAMETERS, no training keys.
+    assert json.loads(seen["SM_HPS"]) == {"epochs": 4}
+    assert seen["argv"] == ["--epochs", "4"]
 
 
 def test_host_mode_trains_across_two_hosts(tmp_path: Path, digits: Path) -> None:

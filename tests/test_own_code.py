@@ -1,0 +1,298 @@
+"""Bringing your own code: a strict-argparse SageMaker script and a YACS project, run unmodified.
+
+Both run through the real launcher in host mode (one and two hosts) and in Docker local mode (two
+containers), and their dry runs show the request SageMaker would get. Docker tests skip without an
+engine and fail under CI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO_ROOT, python_command, run_cli, write_yaml
+from docker_support import remove_local_mode_leftovers, require_image
+from own_code import write_points, write_strict_script, write_wheel, write_yacs_project
+
+from sagemaker_launcher.local_requirements import unmet_requirements
+
+IMAGE = "sm-launcher-training:local"
+RUN_TIMEOUT = 420
+SDK_KEYS = {
+    "sagemaker_program",
+    "sagemaker_submit_directory",
+    "sagemaker_container_log_level",
+    "sagemaker_job_name",
+    "sagemaker_region",
+}
+
+
+def run(config: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    """The launcher as a user runs it, to its end."""
+    return subprocess.run(
+        python_command("--config", str(config), *overrides),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+def strict_config(tmp_path: Path, instance_type: str = "local_process", **sections: Any) -> Path:
+    """An experiment file for the strict script: its own arguments, no training config."""
+    code = write_strict_script(tmp_path / "code")
+    data = write_points(tmp_path / "data" / "training")
+    config: dict[str, Any] = {
+        "SAGEMAKER": {
+            "INSTANCE_TYPE": instance_type,
+            "BASE_JOB_NAME": "own-script",
+            "SOURCE_DIR": str(code),
+            "ENTRY_POINT": "train.py",
+        },
+        "S3": {"EXPERIMENT_NAME": "vision/regression/baseline"},
+        "INPUTS": {"training": str(data)},
+        "TRAINING": {"DEFAULTS": ""},
+        "HYPERPARAMETERS": {"epochs": 60, "backend": "gloo"},
+        "LOCAL": {"RUNS_DIR": str(tmp_path / "runs"), "REQUIREMENTS_CACHE_DIR": str(tmp_path / "cache")},
+    }
+    for section, values in sections.items():
+        config.setdefault(section, {}).update(values)
+    return write_yaml(tmp_path / "own_script.yaml", config)
+
+
+def yacs_config(tmp_path: Path, instance_type: str = "local_process") -> Path:
+    """An experiment file for the YACS project, with its training YAML."""
+    code = tmp_path / "code"
+    training_file = write_yacs_project(code, {"SOLVER": {"LR": 0.05}})
+    return write_yaml(
+        tmp_path / "yacs_project.yaml",
+        {
+            "SAGEMAKER": {
+                "INSTANCE_TYPE": instance_type,
+                "BASE_JOB_NAME": "yacs-project",
+                "SOURCE_DIR": str(code),
+                "ENTRY_POINT": "train.py",
+            },
+            "S3": {"EXPERIMENT_NAME": "vision/yacs"},
+            "INPUTS": {"training": str(write_points(tmp_path / "data" / "training"))},
+            "TRAINING": {"DEFAULTS": "my_project.config:get_cfg", "CONFIG_FILE": str(training_file)},
+            "HYPERPARAMETERS": {"run-tag": "first"},
+            "LOCAL": {"RUNS_DIR": str(tmp_path / "runs")},
+        },
+    )
+
+
+def only_job(runs: Path) -> Path:
+    # Each host's config channel links to the job's config folder: count the folder itself once.
+    [job] = [path.parent.parent for path in runs.rglob("config/record.json") if "hosts" not in path.parts]
+    return job
+
+
+def model_result(job: Path) -> dict[str, Any]:
+    with tarfile.open(job / "output/model.tar.gz") as archive:
+        member = next(m for m in archive.getmembers() if m.name.removeprefix("./") == "result.json")
+        return json.loads(archive.extractfile(member).read())
+
+
+# ---------------------------------------------------------------------------------------------- #
+# A strict-argparse script
+# ---------------------------------------------------------------------------------------------- #
+@pytest.mark.parametrize("hosts", [1, 2])
+def test_strict_script_trains_in_host_mode(tmp_path: Path, hosts: int) -> None:
+    config = strict_config(tmp_path, SAGEMAKER={"INSTANCE_COUNT": hosts})
+    done = run(config, "HYPERPARAMETERS.lr", "0.050", "HYPERPARAMETERS.epochs", "80")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    job = only_job(tmp_path / "runs")
+    # The experiment's folders become folders, as they become S3 prefixes.
+    assert job.parent == tmp_path / "runs/vision/regression/baseline"
+    result = model_result(job)
+    # Exactly the script's own arguments, each value as written ("0.050" stays "0.050").
+    assert result["argv"] == ["--backend", "gloo", "--epochs", "80", "--lr", "0.050"]
+    assert result["world_size"] == hosts
+    assert abs(result["weight"] - 3.0) < 0.3
+    assert not (job / "config/training_config.yaml").exists()
+    request = json.loads((job / "config/request.json").read_text())
+    assert set(request["HyperParameters"]) == {"backend", "epochs", "lr"} | SDK_KEYS
+
+
+def test_crashing_script_ends_the_output_with_its_exception(tmp_path: Path) -> None:
+    done = run(strict_config(tmp_path), "HYPERPARAMETERS.lr", "-1")
+    assert done.returncode == 1
+    last_lines = done.stderr.strip().splitlines()[-3:]
+    exception = "ValueError: learning rate must be positive, got -1.0"
+    assert any(exception in line for line in last_lines), last_lines
+    failure = (only_job(tmp_path / "runs") / "hosts/algo-1/output/failure").read_text()
+    assert failure.startswith("ExecuteUserScriptError: train.py exited with code 1")
+    assert failure.rstrip().endswith(exception)
+
+
+def test_dry_run_sends_the_script_exactly_its_arguments(aws: str, tmp_path: Path) -> None:
+    config = strict_config(
+        tmp_path,
+        instance_type="ml.g5.xlarge",
+        SAGEMAKER={"ROLE_ARN": "arn:aws:iam::123456789012:role/SageMakerRole", "REGION": "us-east-1"},
+        S3={"BUCKET": "my-team-sagemaker"},
+        IMAGE={"URI": "123456789012.dkr.ecr.us-east-1.amazonaws.com/team:v1"},
+        INPUTS={"training": "s3://my-team-sagemaker/datasets/points/"},
+    )
+    request = json.loads(run_cli("--config", str(config), "HYPERPARAMETERS.lr", "0.050", "--dry-run").output)
+    hyperparameters = request["HyperParameters"]
+    assert set(hyperparameters) == {"backend", "epochs", "lr"} | SDK_KEYS
+    # JSON-encoded as the SDK's own estimators send them; the toolkit turns them into --name value.
+    assert (hyperparameters["epochs"], hyperparameters["backend"], hyperparameters["lr"]) == (
+        "60",
+        '"gloo"',
+        '"0.050"',
+    )
+    assert json.loads(hyperparameters["sagemaker_program"]) == "train.py"
+    assert request["AlgorithmSpecification"]["MetricDefinitions"] == []
+
+
+# ---------------------------------------------------------------------------------------------- #
+# A YACS project
+# ---------------------------------------------------------------------------------------------- #
+@pytest.mark.parametrize("hosts", [1, 2])
+def test_yacs_project_trains_on_its_own_resolved_config(tmp_path: Path, hosts: int) -> None:
+    config = yacs_config(tmp_path)
+    done = run(config, "SAGEMAKER.INSTANCE_COUNT", str(hosts), "SOLVER.EPOCHS", "5")
+    assert done.returncode == 0, done.stderr[-3000:]
+    job = only_job(tmp_path / "runs")
+    assert model_result(job) == {"argv": ["--run-tag", "first"], "lr": 0.05, "epochs": 5, "width": 4}
+    recorded = yaml.safe_load((job / "config/training_config.yaml").read_text())
+    assert recorded == {"SOLVER": {"LR": 0.05, "EPOCHS": 5}, "MODEL": {"WIDTH": 4}}
+    request = json.loads((job / "config/request.json").read_text())
+    # A team's project reads its config from the channel: only its own argument is sent.
+    assert set(request["HyperParameters"]) == {"run-tag"} | SDK_KEYS
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["SOLVER.LRR", "1"], r"'SOLVER\.LRR'.*Did you mean 'SOLVER\.LR'\?.*my_project/config\.py"),
+        (["SOLVER.LR", "-1"], r"'SOLVER\.LR' must be above 0, got -1\.0"),
+        (["SOLVER.EPOCHS", "many"], r"'SOLVER\.EPOCHS' must be a whole number"),
+        (["TRAINING.DEFAULTS", "my_project.missing:get_cfg"], r"no module my_project\.missing in"),
+        (["TRAINING.DEFAULTS", "my_project.config:get_cfgg"], r"my_project\.config has no 'get_cfgg'"),
+        (["TRAINING.DEFAULTS", "my_project.config"], r"is not 'module:name'"),
+        (["TRAINING.DEFAULTS", "my_project.config:_C.SOLVER"], r"is not 'module:name'"),
+        (["TRAINING.DEFAULTS", "my_project.config:value_problems"], r"takes no arguments and returns one"),
+        (["TRAINING.DEFAULTS", "yaml:__version__"], r"gave str, not a yacs CfgNode"),
+    ],
+)
+def test_yacs_project_errors_name_the_key_and_create_nothing(
+    tmp_path: Path, overrides: list[str], expected: str
+) -> None:
+    config = yacs_config(tmp_path)
+    result = run_cli("--config", str(config), *overrides, expect_exit=1)
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+    assert re.search(expected, result.output.replace("\n", " ")), result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_defaults_that_need_a_missing_package_say_which(tmp_path: Path) -> None:
+    config = yacs_config(tmp_path)
+    config_module = tmp_path / "code/my_project/config.py"
+    config_module.write_text("import detectron_two_not_installed\n" + config_module.read_text())
+    result = run_cli("--config", str(config), expect_exit=1)
+    assert "imports 'detectron_two_not_installed', which the launcher's own Python" in result.output
+    assert "pip install detectron_two_not_installed" in result.output
+
+
+def test_yacs_project_dry_run_sends_only_its_arguments(aws: str, tmp_path: Path) -> None:
+    config = yacs_config(tmp_path)
+    request = json.loads(
+        run_cli(
+            "--config",
+            str(config),
+            "SAGEMAKER.INSTANCE_TYPE",
+            "ml.m5.xlarge",
+            "SAGEMAKER.ROLE_ARN",
+            "arn:aws:iam::123456789012:role/SageMakerRole",
+            "SAGEMAKER.REGION",
+            "us-east-1",
+            "S3.BUCKET",
+            "my-team-sagemaker",
+            "IMAGE.URI",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team:v1",
+            "INPUTS.training",
+            "s3://my-team-sagemaker/datasets/points/",
+            "--dry-run",
+        ).output
+    )
+    assert set(request["HyperParameters"]) == {"run-tag"} | SDK_KEYS
+    channels = {channel["ChannelName"] for channel in request["InputDataConfig"]}
+    assert channels == {"training", "config"}
+
+
+# ---------------------------------------------------------------------------------------------- #
+# Requirements in host mode
+# ---------------------------------------------------------------------------------------------- #
+def test_requirements_are_installed_once_then_reused(tmp_path: Path) -> None:
+    config = strict_config(tmp_path)
+    code = tmp_path / "code"
+    write_wheel(code / "wheels", "smprobe-extra", "1.0", "ANSWER = 42\n")
+    (code / "requirements.txt").write_text(
+        "--no-index\n--find-links wheels\nsmprobe-extra==1.0\nnumpy  # already here\n"
+    )
+    script = code / "train.py"
+    source = script.read_text()
+    script.write_text(source.replace("import numpy as np\n", "import numpy as np\nimport smprobe_extra\n"))
+
+    first = run(config)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "installing smprobe-extra==1.0 into" in first.stderr
+    second = run(config)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "using the cached install of smprobe-extra==1.0" in second.stderr
+    assert "installing" not in second.stderr
+    # The launcher's own environment is unchanged.
+    assert importlib.util.find_spec("smprobe_extra") is None
+
+
+def test_requirements_the_environment_meets_need_nothing() -> None:
+    text = (REPO_ROOT / "sagemaker_container/requirements.txt").read_text()
+    assert unmet_requirements(text) == []
+    assert unmet_requirements("numpy>=1\nnot-installed-anywhere==1.0\nyacs; python_version < '3'\n") == [
+        "not-installed-anywhere==1.0"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- #
+# Experiment names with folders
+# ---------------------------------------------------------------------------------------------- #
+@pytest.mark.parametrize("name", ["a//b", "a/../b", "/a", "a/", "./a", "a b", "x" * 129])
+def test_bad_experiment_folders_are_refused(tmp_path: Path, name: str) -> None:
+    result = run_cli("--config", str(strict_config(tmp_path)), "S3.EXPERIMENT_NAME", name, expect_exit=1)
+    assert "S3.EXPERIMENT_NAME" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+# ---------------------------------------------------------------------------------------------- #
+# Docker local mode: the real image, two containers
+# ---------------------------------------------------------------------------------------------- #
+@pytest.mark.parametrize("project", ["strict", "yacs"])
+def test_own_code_trains_in_docker_local_mode_on_two_containers(tmp_path: Path, project: str) -> None:
+    require_image(IMAGE)
+    if project == "strict":
+        config = strict_config(tmp_path, instance_type="local", IMAGE={"URI": IMAGE})
+        expected = {"argv": ["--backend", "gloo", "--epochs", "60"], "world_size": 2}
+    else:
+        config = yacs_config(tmp_path, instance_type="local")
+        expected = {"argv": ["--run-tag", "first"], "lr": 0.05}
+    try:
+        done = run(config, "SAGEMAKER.INSTANCE_COUNT", "2", "IMAGE.URI", IMAGE)
+    finally:
+        for container_root in (tmp_path / "runs").rglob("container"):
+            remove_local_mode_leftovers(str(container_root))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    result = model_result(only_job(tmp_path / "runs"))
+    assert {key: result[key] for key in expected} == expected
