@@ -1,0 +1,88 @@
+"""What host mode's requirements step costs a run, measured side by side in one run.
+
+    python bench/requirements_step.py [--repeat 5]
+
+Host mode does what the container does at job start: make SOURCE_DIR/requirements.txt importable.
+Three cases, each the median of ``--repeat`` timings of ``prepare_requirements`` in this process:
+
+- the digits example's requirements, all met by the launcher's environment (no pip, no network);
+- a requirement the environment lacks, already installed once into the cache (a cache hit);
+- a cold install of that requirement from a local wheel (no network), for scale.
+
+The bare way is what the container runs at every start, ``pip install -r requirements.txt`` on
+requirements already met, as a fresh process. Target: a cache hit under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
+
+from own_code import write_wheel  # noqa: E402
+
+from sagemaker_launcher.local_requirements import prepare_requirements  # noqa: E402
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="timings per case (median shown)")
+    repeat = parser.parse_args().repeat
+    work = Path(tempfile.mkdtemp(prefix="requirements-bench-"))
+    quiet: Callable[[str], None] = lambda _line: None  # noqa: E731
+    try:
+        example = REPO_ROOT / "sagemaker_container"
+        extra = work / "code"
+        write_wheel(extra / "wheels", "smbench-extra", "1.0", "ANSWER = 42\n")
+        requirements = "--no-index\n--find-links wheels\nsmbench-extra==1.0\nnumpy\n"
+        (extra / "requirements.txt").write_text(requirements)
+        cache = work / "cache"
+
+        def cold() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+            prepare_requirements(extra, cache, quiet)
+
+        bare_command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        bare_command += ["-r", str(example / "requirements.txt")]
+        figures = {
+            "bare: pip install -r (all met), as the container does": median_seconds(
+                lambda: subprocess.run(bare_command, check=True), repeat
+            ),
+            "example's requirements, all met (no pip)": median_seconds(
+                lambda: prepare_requirements(example, cache, quiet), repeat
+            ),
+            "cold install from a local wheel": median_seconds(cold, max(1, repeat // 2)),
+        }
+        figures["cache hit (installed by an earlier run)"] = median_seconds(
+            lambda: prepare_requirements(extra, cache, quiet), repeat
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    bare = next(iter(figures.values()))
+    print(f"{'case':<58} {'seconds':>8} {'ratio':>6}")
+    for case, seconds in figures.items():
+        print(f"{case:<58} {seconds:>8.4f} {seconds / bare:>6.3f}")
+
+
+if __name__ == "__main__":
+    main()
