@@ -1,8 +1,9 @@
 """Build the two resolved configs: defaults, then YAML files (with ``_BASE_``), then ``KEY VALUE``.
 
-YAML is read with ``yaml.safe_load`` only, so Python object tags are refused, and Python config
+YAML is read safely (``yaml_reading``), so Python object tags are refused, and Python config
 files (which YACS would execute) are not accepted. Every key and value is checked against the
-defaults as it is merged, so an error names the file it came from.
+defaults as it is merged, so an error names the file it came from. Text-typed keys and free-form
+sections get each value's text as written; numeric and boolean keys get YAML's typed value.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from yacs.config import CfgNode
 from sagemaker_default_config import get_sagemaker_cfg_defaults
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.training_defaults import TrainingDefaults, load_training_defaults
+from sagemaker_launcher.yaml_reading import (
+    RefusedYAML,
+    Written,
+    clipped,
+    parse,
+    plain,
+    read_mapping,
+    shown,
+    yaml_problem,
+)
 
 BASE_KEY = "_BASE_"
 SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"
@@ -190,57 +201,39 @@ def yaml_chain(path: Path, setting: str = "--config") -> tuple[tuple[Path, dict[
             )
         _check_yaml_file(current, referrer)
         chain.append(resolved)
-        mappings.append(read_yaml(resolved))
-        base = mappings[-1].get(BASE_KEY)
-        if base is not None and not isinstance(base, str):
+        mappings.append(read_mapping(resolved))
+        written = mappings[-1].get(BASE_KEY)
+        if written is not None and not isinstance(written, Written):
             raise LauncherError(
-                f"{resolved}: '{BASE_KEY}' must be one file path (relative to this file), got {base!r}."
+                f"{resolved}: '{BASE_KEY}' must be one file path (relative to this file), got "
+                f"{shown(written)}."
             )
+        base = written.text if written is not None and written.value is not None else ""
         referrer = f"'{BASE_KEY}' in {resolved}"
         current = resolved.parent / base if base else None
     return tuple(reversed(list(zip(chain, mappings, strict=True))))
 
 
 def _check_yaml_file(path: Path, referrer: str) -> None:
+    shown_path = clipped(str(path))
     if path.suffix == ".py":
         raise LauncherError(
-            f"{path} (from {referrer}) is a Python file. Python config files run code when loaded and "
+            f"{shown_path} (from {referrer}) is a Python file. Python config files run code when loaded and "
             "are not accepted: write the experiment as a YAML file."
         )
     if path.suffix not in YAML_SUFFIXES:
-        raise LauncherError(f"{path} (from {referrer}) is not a .yaml or .yml file.")
-    if not path.is_file():
+        raise LauncherError(f"{shown_path} (from {referrer}) is not a .yaml or .yml file.")
+    try:
+        exists = path.is_file()
+    except OSError as error:
         raise LauncherError(
-            f"Config file {path} (from {referrer}) does not exist. Relative paths in {referrer} are "
+            f"Config file {shown_path} (from {referrer}) cannot be read: {error.strerror}."
+        ) from None
+    if not exists:
+        raise LauncherError(
+            f"Config file {shown_path} (from {referrer}) does not exist. Relative paths in {referrer} are "
             f"resolved from {'that file' if referrer.startswith(repr(BASE_KEY)) else Path.cwd()}."
         )
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one YAML mapping safely; an empty file is an empty mapping."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.constructor.ConstructorError as error:
-        raise LauncherError(
-            f"{path}{_yaml_line(error)}: {_yaml_problem(error)}. Config files are plain YAML data; "
-            "Python object tags (!!python/...) are refused because loading them would run code."
-        ) from None
-    except yaml.YAMLError as error:
-        raise LauncherError(f"{path}{_yaml_line(error)}: not valid YAML ({_yaml_problem(error)}).") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise LauncherError(f"{path}: the file must hold a mapping of KEY: value, not {type(data).__name__}.")
-    return data
-
-
-def _yaml_line(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    return f", line {mark.line + 1}" if mark else ""
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    return str(getattr(error, "problem", None) or error).strip()
 
 
 def merge_mapping(
@@ -251,8 +244,6 @@ def merge_mapping(
         full_key = f"{prefix}{key}"
         if key == BASE_KEY and not prefix:
             continue
-        if not isinstance(key, str):
-            raise LauncherError(f"{source}: key {key!r} under '{prefix or 'the top level'}' must be text.")
         if key not in node:
             if not node.is_new_allowed():
                 raise LauncherError(_unknown_key_message(full_key, source, node, prefix, schema))
@@ -260,7 +251,7 @@ def merge_mapping(
         elif isinstance(node[key], CfgNode):
             if not isinstance(value, dict):
                 raise LauncherError(
-                    f"{source}: '{full_key}' is a section and takes a mapping of keys, got {value!r}. "
+                    f"{source}: '{full_key}' is a section and takes a mapping of keys, got {shown(value)}. "
                     f"See {schema.defaults_file} for its keys."
                 )
             merge_mapping(node[key], value, source, schema, f"{full_key}.")
@@ -289,18 +280,30 @@ def merge_override(node: CfgNode, key: str, text: str, schema: _Schema) -> None:
         target[leaf] = text
         return
     try:
-        value = yaml.safe_load(text)
+        value = parse(text)
+    except RefusedYAML as error:
+        raise LauncherError(
+            f"The value '{clipped(text)}' for '{key}' on the command line is refused: {error.problem}."
+        ) from None
     except yaml.YAMLError as error:
         raise LauncherError(
-            f"The value '{text}' for '{key}' on the command line is not valid YAML ({_yaml_problem(error)})."
+            f"The value '{clipped(text)}' for '{key}' on the command line is not valid YAML "
+            f"({yaml_problem(error)})."
         ) from None
     target[leaf] = coerce_value(current, value, key, COMMAND_LINE)
 
 
 def coerce_value(default: Any, value: Any, key: str, source: str) -> Any:
-    """Return ``value`` as the type of ``default``, or raise a message naming key, value and type."""
+    """Return ``value`` as the type of ``default``, or raise a message naming key, value and type.
+
+    A ``Written`` scalar from a file gives its text to a text-typed key and its YAML value otherwise.
+    """
+    if isinstance(value, Written):
+        if isinstance(default, str) and value.value is not None:
+            return value.text
+        value = value.value
     if default is None:
-        return value
+        return plain(value)
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -323,25 +326,28 @@ def coerce_value(default: Any, value: Any, key: str, source: str) -> Any:
     elif isinstance(default, list | tuple) and isinstance(value, list | tuple):
         return [_coerce_item(default, item, key, source) for item in value]
     raise LauncherError(
-        f"{source}: '{key}' must be {_type_words(default)} (its default is {default!r}), got {value!r}."
+        f"{source}: '{key}' must be {_type_words(default)} (its default is {shown(default)}), got "
+        f"{shown(value)}."
     )
 
 
 def _coerce_item(default: list | tuple, item: Any, key: str, source: str) -> Any:
     if default:
         return coerce_value(default[0], item, f"{key}[]", source)
+    item = plain(item)
     if isinstance(item, dict | list | tuple | type(None)):
-        raise LauncherError(f"{source}: '{key}' takes a list of plain values, got {item!r} in it.")
+        raise LauncherError(f"{source}: '{key}' takes a list of plain values, got {shown(item)} in it.")
     return item
 
 
 def _free_entry_value(value: Any, key: str, source: str) -> str:
-    """Values of free-form sections (INPUTS, ENVIRONMENT, TAGS, METRICS) are text."""
-    if isinstance(value, dict | list | tuple) or value is None:
-        raise LauncherError(f"{source}: '{key}' takes one text value, got {value!r}.")
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+    """Values of free-form sections (INPUTS, ENVIRONMENT, TAGS, METRICS, ...) are their text as written."""
+    if isinstance(value, Written) and value.value is not None:
+        return value.text
+    raise LauncherError(
+        f"{source}: '{clipped(key)}' takes one text value, got {shown(value)}. Write empty text as '' "
+        "and quote text that YAML would read as a list or mapping."
+    )
 
 
 def _type_words(default: Any) -> str:
@@ -359,13 +365,13 @@ def _type_words(default: Any) -> str:
 def _unknown_key_message(full_key: str, source: str, node: CfgNode, prefix: str, schema: _Schema) -> str:
     if full_key in schema.other_keys or any(key.startswith(f"{full_key}.") for key in schema.other_keys):
         return (
-            f"{source}: '{full_key}' belongs to the other config ({schema.other_defaults_file}), not "
-            f"this one ({schema.defaults_file}). Move it to the matching YAML file."
+            f"{source}: '{clipped(full_key)}' belongs to the other config ({schema.other_defaults_file}), "
+            f"not this one ({schema.defaults_file}). Move it to the matching YAML file."
         )
     scope = f"{prefix}." if prefix and not prefix.endswith(".") else prefix
     known = [f"{scope}{key}" for key in leaf_keys(node)] + [f"{scope}{k}" for k in node]
     return (
-        f"{source}: unknown key '{full_key}'.{_suggestion(full_key, known)} Every key is documented "
+        f"{source}: unknown key '{clipped(full_key)}'.{_suggestion(full_key, known)} Every key is documented "
         f"in {schema.defaults_file}."
     )
 

@@ -26,6 +26,7 @@ from sagemaker_launcher.job_plan import (
     is_s3_uri,
 )
 from sagemaker_launcher.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
+from sagemaker_launcher.yaml_reading import shown
 
 # S3's bucket naming rules (the SageMaker model has no shape for them).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -81,6 +82,34 @@ def experiment_name_problem(name: str) -> str | None:
     return None
 
 
+def _local_channel_problem(path: Path) -> str | None:
+    """Why an existing local INPUTS path would make an empty channel, or None.
+
+    A channel is a regular file or a folder's regular files (what the upload sends); anything else
+    reaches the job as an empty channel, which fails only once the job starts, after every upload.
+    """
+    if path.is_file():
+        return None
+    if path.is_dir():
+        if any(entry.is_file() for entry in path.rglob("*")):
+            return None
+        return (
+            "is a folder with no file in it (at most empty subfolders), so its channel would be empty. "
+            "Put the data files in it, or point the channel at the folder that holds them."
+        )
+    kinds = (
+        (path.is_fifo, "a named pipe (FIFO)"),
+        (path.is_socket, "a socket"),
+        (path.is_char_device, "a character device"),
+        (path.is_block_device, "a block device"),
+    )
+    kind = next((name for test, name in kinds if test()), "a special file")
+    return (
+        f"is {kind}, not a file or folder of files, so nothing could be uploaded or read as its channel. "
+        "Point it at the data on disk: a file, or a folder holding the files."
+    )
+
+
 class _Checker:
     """Checks over one resolved SageMaker config; messages name where it came from."""
 
@@ -90,7 +119,7 @@ class _Checker:
         self.instance_type: str = self.cfg.SAGEMAKER.INSTANCE_TYPE
 
     def fail(self, key: str, value: object, problem: str) -> LauncherError:
-        return LauncherError(f"{self.where}: {key} = {value!r} {problem}")
+        return LauncherError(f"{self.where}: {key} = {shown(value)} {problem}")
 
     def check_resources(self) -> None:
         sm = self.cfg.SAGEMAKER
@@ -225,6 +254,10 @@ class _Checker:
                     f"does not exist (relative paths are resolved from {Path.cwd()}). For the example "
                     "data run: python scripts/make_digits_data.py",
                 )
+            else:
+                problem = _local_channel_problem(Path(location))
+                if problem:
+                    raise self.fail(key, location, problem)
 
     def check_code(self) -> None:
         sm = self.cfg.SAGEMAKER
@@ -341,6 +374,11 @@ class _Checker:
             service_limits.field(n) for n in ("HyperParameterKey", "HyperParameterValue")
         )
         for key, value in encoded.items():
+            if not key_field.matches(key) or not value_field.matches(value):
+                raise LauncherError(
+                    f"{self.where}: hyperparameter {shown(key)} = {shown(value)} does not fit the API's "
+                    f"patterns (name {key_field.pattern}, value {value_field.pattern}); use printable text."
+                )
             if len(key) > key_field.max or len(value) > value_field.max:
                 raise LauncherError(
                     f"{self.where}: '{key}' is too long to send as a hyperparameter (name at most "

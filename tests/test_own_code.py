@@ -296,3 +296,28 @@ def test_own_code_trains_in_docker_local_mode_on_two_containers(tmp_path: Path, 
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     result = model_result(only_job(tmp_path / "runs"))
     assert {key: result[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["HYPERPARAMETERS.sagemaker_program", "x.py"], "reserved 'sagemaker_' prefix"),
+        (["HYPERPARAMETERS.bad\rname", "1"], "does not fit the API's patterns"),
+        (["HYPERPARAMETERS.note", "x" * 2600], "too long to send as a hyperparameter"),
+        (["TRAINING.CONFIG_FILE", "configs/training_config.yaml"], "no training defaults"),
+        (["SOLVER.EPOCHS", "3"], "Script arguments are set as HYPERPARAMETERS"),
+    ],
+)
+def test_bad_script_arguments_are_refused_before_anything_runs(
+    tmp_path: Path, overrides: list[str], expected: str
+) -> None:
+    result = run_cli("--config", str(strict_config(tmp_path)), *overrides, expect_exit=1)
+    assert expected in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_script_arguments_are_refused_with_the_example_defaults(tmp_path: Path) -> None:
+    data = str(write_points(tmp_path / "data"))
+    overrides = ["INPUTS.train", data, "INPUTS.validation", data, "HYPERPARAMETERS.epochs", "3"]
+    result = run_cli("--config", "configs/local_process.yaml", *overrides, expect_exit=1)
+    assert "the example's main.py (the default TRAINING.DEFAULTS) takes none" in result.output

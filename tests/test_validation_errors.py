@@ -113,7 +113,7 @@ def test_a_training_config_with_more_keys_than_hyperparameters_fit_is_refused() 
             training[f"EXTRA_{index}"] = index
         return training
 
-    with pytest.raises(LauncherError, match="would send 96 hyperparameters .* at most 95 beside the SDK's own"):
+    with pytest.raises(LauncherError, match=r"would send 96 hyperparameters .* at most 95 beside the SDK"):
         validate(dataclasses.replace(configs, training=with_leaves(96)))
     validate(dataclasses.replace(configs, training=with_leaves(95)))
 
