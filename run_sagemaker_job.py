@@ -123,7 +123,11 @@ JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Show at most this many jobs."
 )
-@click.option("--experiment", default=None, help="Only jobs of this experiment (its S3.EXPERIMENT_NAME).")
+@click.option(
+    "--experiment",
+    default=None,
+    help="Only jobs of this experiment (S3.EXPERIMENT_NAME); 'vision/' lists every one in that folder.",
+)
 @click.option(
     "--status",
     type=click.Choice(JOB_STATUSES, case_sensitive=False),
@@ -151,7 +155,7 @@ def list_jobs(
         return
     click.echo(format_table(rows))
     for note in notes:
-        click.echo(f"Note: a record could not be read, so 'launched by' is blank: {note}", err=True)
+        click.echo(f"Note: a record could not be used, so its row lacks 'launched by': {note}", err=True)
 
 
 @cli.command()
@@ -247,33 +251,23 @@ def stop(job: str, region: str | None) -> None:
 )
 @click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
 def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str, ...]) -> None:
-    """Launch a new job from the resolved configs JOB recorded, with KEY VALUE overrides on top.
+    """Launch a new job from what JOB ran, with KEY VALUE overrides on top: its recorded resolved configs,
+    its S3 input channels and its code archive.
 
-    The new job's record names JOB as its parent_job and the job carries the sm-launcher:parent-job tag.
-    --region is where JOB ran; the new job runs where its config's SAGEMAKER.REGION says.
+    Nothing on this machine is read or uploaded unless an override names it: INPUTS.<channel> or
+    SAGEMAKER.SOURCE_DIR on the command line are used as given. The new job's record names JOB as its
+    parent_job and the job carries the sm-launcher:parent-job tag. --region is where JOB ran; the new
+    job runs where its config's SAGEMAKER.REGION says.
     """
-    from sagemaker_launcher.errors import LauncherError
-    from sagemaker_launcher.job_actions import code_drift_note, configs_to_reproduce
-    from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker, resolve_recorded
-    from sagemaker_launcher.record import git_state
-    from sagemaker_launcher.run_modes import is_local
+    from sagemaker_launcher.job_reproduction import find_parent, resolve_reproduction
+    from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker
 
-    info, sagemaker_yaml, training_yaml = configs_to_reproduce(job, region)
-    configs = resolve_recorded(sagemaker_yaml, training_yaml, overrides)
+    configs, code_uri = resolve_reproduction(find_parent(job, region), overrides, region)
     if dry_run:
-        click.echo(dump_json(dry_run_request(configs, parent_job=job)))
+        click.echo(dump_json(dry_run_request(configs, parent_job=job, code_uri=code_uri)))
         return
-    instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
-    if is_local(instance_type):
-        raise LauncherError(
-            f"reproduce starts SageMaker jobs; SAGEMAKER.INSTANCE_TYPE '{instance_type}' runs locally. Print "
-            f"the recorded configs with 'show {job} --configs' and launch them locally from a YAML file."
-        )
-    note = code_drift_note(info, git_state().commit, configs.sagemaker.SAGEMAKER.SOURCE_DIR)
-    if note:
-        click.echo(note, err=True)
     arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
-    plan = launch_on_sagemaker(configs, arguments, parent_job=job)
+    plan = launch_on_sagemaker(configs, arguments, parent_job=job, code_uri=code_uri)
     _announce(plan.job_name, plan.prefix, reproducing=job)
 
 

@@ -1,6 +1,4 @@
-"""What ``stop``, ``fetch`` and ``reproduce`` do to a past job: stop it, download its archives, or read
-back the configs it recorded.
-"""
+"""What ``stop`` and ``fetch`` do to a past job: stop it, or download and unpack its archives."""
 
 from __future__ import annotations
 
@@ -10,15 +8,7 @@ from typing import Any
 
 from sagemaker_launcher.aws_errors import CLI_COMMAND, aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import (
-    ENDED_STATUSES,
-    JobInfo,
-    describe_job,
-    find_job,
-    no_record_note,
-    recorded_configs,
-)
-from sagemaker_launcher.job_plan import SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
+from sagemaker_launcher.job_lookup import ENDED_STATUSES, JobInfo, describe_job
 from sagemaker_launcher.job_timing import format_when
 
 
@@ -73,32 +63,3 @@ def fetch_artifacts(
             f"(looked at {info.model_uri} and {info.output_uri}). SageMaker uploads them when the job ends."
         )
     return done
-
-
-def configs_to_reproduce(job: str, region: str | None) -> tuple[JobInfo, str, str]:
-    """The job and the two resolved YAML texts it recorded; an error if it has none to reproduce from."""
-    info = find_job(job, region)
-    if not info.config_uri:
-        raise LauncherError(f"Cannot reproduce: {no_record_note(info)}")
-    texts = recorded_configs(info, region)
-    missing = [name for name, text in texts.items() if text is None]
-    if missing:
-        raise LauncherError(
-            f"Cannot reproduce job {job}: {', '.join(missing)} is missing from {info.config_uri}. "
-            "Only jobs whose resolved configs were recorded at launch can be reproduced."
-        )
-    return info, texts[SAGEMAKER_CONFIG_FILE] or "", texts[TRAINING_CONFIG_FILE] or ""
-
-
-def code_drift_note(info: JobInfo, current_commit: str | None, source_dir: str) -> str | None:
-    """A warning when the new job's uploaded code is not the code the recorded job ran."""
-    if not source_dir or info.record is None:
-        return None
-    git = info.record.get("git", {})
-    if git.get("commit") == current_commit and not git.get("dirty"):
-        return None
-    was = f"{git.get('commit')}{' with uncommitted changes' if git.get('dirty') else ''}"
-    return (
-        f"Note: SOURCE_DIR '{source_dir}' is uploaded from this checkout ({current_commit}), while job "
-        f"{info.name} ran code from commit {was}. Check out that commit for an exact reproduction."
-    )

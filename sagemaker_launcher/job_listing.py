@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_launcher.aws_errors import RECORD_READERS, aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import read_s3_text
+from sagemaker_launcher.job_lookup import parse_record, read_s3_bytes, record_text, record_value
 from sagemaker_launcher.job_plan import RECORD_FILE, TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT
 from sagemaker_launcher.job_timing import duration_seconds, format_seconds, spot_savings
+from sagemaker_launcher.terminal_text import printable
 
 # Search returns at most 100 jobs a page; pages come newest first.
 _SEARCH_PAGE_SIZE = 100
+# Notes on unreadable records shown one by one; the rest are counted.
+_MAX_NOTES = 3
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def list_jobs(
     filters = []
     if status:
         filters.append({"Name": "TrainingJobStatus", "Operator": "Equals", "Value": status})
-    if experiment:
+    # "vision/" names a folder of experiments: matched below, since Search has no prefix operator for tags.
+    if experiment and not experiment.endswith("/"):
         filters.append({"Name": f"Tags.{TAG_EXPERIMENT}", "Operator": "Equals", "Value": experiment})
     request: dict[str, Any] = {
         "Resource": "TrainingJob",
@@ -60,7 +63,7 @@ def list_jobs(
         tags = _tag_map(job)
         return (
             (include_all or TAG_EXPERIMENT in tags or bool(experiment))
-            and (not experiment or tags.get(TAG_EXPERIMENT) == experiment)
+            and (not experiment or _in_experiment(tags.get(TAG_EXPERIMENT, ""), experiment))
             and (not status or job.get("TrainingJobStatus") == status)
         )
 
@@ -80,29 +83,35 @@ def list_jobs(
     return [_row(job, record) for job, record in zip(jobs, records, strict=True)], notes
 
 
+def _in_experiment(name: str, wanted: str) -> bool:
+    """``wanted`` names one experiment exactly, or with a trailing "/" every experiment in that folder."""
+    return name.startswith(wanted) if wanted.endswith("/") else name == wanted
+
+
 def _tag_map(job: dict[str, Any]) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in job.get("Tags", [])}
 
 
 def _read_records(s3: Any, config_uris: list[str | None]) -> tuple[list[dict[str, Any] | None], list[str]]:
-    """Read the records of the listed jobs in parallel; a failed read leaves a blank and a note."""
-    notes: list[str] = []
+    """Read the records of the listed jobs in parallel; an unreadable or unusable one leaves a blank and a
+    note naming it."""
 
-    def read(uri: str | None) -> dict[str, Any] | None:
+    def read(uri: str | None) -> tuple[dict[str, Any] | None, str | None]:
         if not uri:
-            return None
+            return None, None
         try:
-            text = read_s3_text(s3, uri + RECORD_FILE)
+            return parse_record(read_s3_bytes(s3, uri + RECORD_FILE), uri + RECORD_FILE)
         except LauncherError as error:
-            notes.append(error.message)
-            return None
-        return json.loads(text) if text else None
+            return None, error.message
 
     if not any(config_uris):
-        return [None] * len(config_uris), notes
+        return [None] * len(config_uris), []
     with ThreadPoolExecutor(max_workers=min(RECORD_READERS, len(config_uris))) as pool:
-        records = list(pool.map(read, config_uris))
-    return records, sorted(set(notes))[:3]
+        results = list(pool.map(read, config_uris))
+    notes = list(dict.fromkeys(printable(note) for _, note in results if note))
+    if len(notes) > _MAX_NOTES:
+        notes[_MAX_NOTES:] = [f"{len(notes) - _MAX_NOTES} more records could not be read either."]
+    return [record for record, _ in results], notes
 
 
 def _row(job: dict[str, Any], record: dict[str, Any] | None) -> JobRow:
@@ -110,9 +119,8 @@ def _row(job: dict[str, Any], record: dict[str, Any] | None) -> JobRow:
     resources = job.get("ResourceConfig", {})
     commit = tags.get(TAG_GIT_COMMIT, "")
     commit = "" if commit == "none" else commit[:8]
-    if commit and record and record.get("git", {}).get("dirty"):
+    if commit and record_value(record, "git", "dirty") is True:
         commit += "+dirty"
-    who = (record or {}).get("launched_by", {}).get("user") or ""
     return JobRow(
         name=job.get("TrainingJobName", ""),
         experiment=tags.get(TAG_EXPERIMENT, ""),
@@ -120,15 +128,15 @@ def _row(job: dict[str, Any], record: dict[str, Any] | None) -> JobRow:
         instances=f"{resources.get('InstanceType', '?')} x{resources.get('InstanceCount', '?')}",
         spot_saved=spot_savings(job) or "",
         duration=format_seconds(duration_seconds(job)),
-        launched_by=who,
+        launched_by=record_text(record, "launched_by", "user"),
         commit=commit,
     )
 
 
 def format_table(rows: list[JobRow]) -> str:
-    """Rows as aligned columns under a header."""
+    """Rows as aligned columns under a header; cells come from tags and records, so are made printable."""
     header = ("JOB", "EXPERIMENT", "STATUS", "INSTANCES", "SPOT SAVED", "DURATION", "LAUNCHED BY", "COMMIT")
-    lines = [header, *[tuple(_or_dash(value) for value in vars(row).values()) for row in rows]]
+    lines = [header, *[tuple(_or_dash(printable(value)) for value in vars(row).values()) for row in rows]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()

@@ -1,7 +1,9 @@
 """Finding one past job: its description, its launcher tags, and the record and configs its launch left in S3.
 
 A job launched by this tool carries the ``sm-launcher:*`` tags and keeps ``config/record.json`` under its S3
-prefix (see job_plan.py); any other training job can still be found, without a record.
+prefix (see job_plan.py); any other training job can still be found, without a record. Anyone with the
+bucket can overwrite a record, so it is parsed here, once, into a mapping or a note on why it is unusable,
+and its fields are read through ``record_value``, which tolerates any shape.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from sagemaker_launcher.job_plan import (
 from sagemaker_launcher.storage import split_s3_uri
 
 ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+# A record or resolved config larger than this is not read: a launch writes a few kilobytes (the diff
+# in a record is cut at 200,000 characters).
+MAX_RECORDED_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class JobInfo:
     description: dict[str, Any]
     tags: dict[str, str]
     record: dict[str, Any] | None
+    # Why the record that is there cannot be used (not JSON, not an object, ...); None otherwise.
+    record_problem: str | None = None
 
     @property
     def status(self) -> str:
@@ -82,18 +89,18 @@ def find_job(job: str, region: str | None, details: bool = True) -> JobInfo:
     with aws_errors(f"Reading the tags of training job {job}", "sagemaker:ListTags", job):
         pages = sagemaker.get_paginator("list_tags").paginate(ResourceArn=description["TrainingJobArn"])
         tags = {tag["Key"]: tag["Value"] for page in pages for tag in page.get("Tags", [])}
-    record = None
     config_uri = tags.get(TAG_CONFIG)
-    if config_uri:
-        record_text = read_s3_text(aws_client("s3", region), config_uri + RECORD_FILE)
-        record = json.loads(record_text) if record_text is not None else None
-    return JobInfo(job, description, tags, record)
+    if not config_uri:
+        return JobInfo(job, description, tags, None)
+    uri = config_uri + RECORD_FILE
+    record, problem = parse_record(read_s3_bytes(aws_client("s3", region), uri), uri)
+    return JobInfo(job, description, tags, record, problem)
 
 
 def s3_body(s3: Any, uri: str) -> Any:
     """The streaming body of one S3 object, or None when it does not exist.
 
-    Call it inside ``aws_errors`` (as ``read_s3_text`` does) so other failures read clearly.
+    Call it inside ``aws_errors`` (as ``read_s3_bytes`` does) so other failures read clearly.
     """
     from botocore.exceptions import ClientError
 
@@ -106,17 +113,86 @@ def s3_body(s3: Any, uri: str) -> Any:
         raise
 
 
-def read_s3_text(s3: Any, uri: str) -> str | None:
-    """The text of one S3 object, or None when it does not exist."""
+def read_s3_bytes(s3: Any, uri: str) -> bytes | None:
+    """At most ``MAX_RECORDED_BYTES + 1`` bytes of one S3 object (one more tells that it was cut), or None
+    when it does not exist."""
     with aws_errors(f"Reading {uri}", "s3:GetObject"):
         body = s3_body(s3, uri)
-        return body.read().decode("utf-8") if body is not None else None
+        if body is None:
+            return None
+        with body:
+            return body.read(MAX_RECORDED_BYTES + 1)
+
+
+def read_s3_text(s3: Any, uri: str) -> str | None:
+    """The UTF-8 text of one recorded S3 object, or None when it does not exist.
+
+    Raises ``LauncherError`` when the object is larger than a launch writes or is not UTF-8 text.
+    """
+    data = read_s3_bytes(s3, uri)
+    if data is None:
+        return None
+    problem = _size_problem(data) or _utf8_problem(data)
+    if problem:
+        raise LauncherError(f"{uri} {problem}, so it is not a config this tool recorded.")
+    return data.decode("utf-8")
+
+
+def parse_record(data: bytes | None, uri: str) -> tuple[dict[str, Any] | None, str | None]:
+    """A record.json as a mapping, or None and a note on why it is unusable (None, None when absent)."""
+    if data is None:
+        return None, None
+    problem = _size_problem(data) or _utf8_problem(data)
+    if problem is None:
+        try:
+            record = json.loads(data.decode("utf-8"))
+        except ValueError as error:
+            problem = f"is not valid JSON ({error})"
+        except RecursionError:
+            problem = "is not usable JSON (nested too deeply)"
+        else:
+            if isinstance(record, dict):
+                return record, None
+            problem = f"holds a JSON {type(record).__name__}, not an object"
+    return None, f"The record {uri} {problem}."
+
+
+def _size_problem(data: bytes) -> str | None:
+    return f"is larger than {MAX_RECORDED_BYTES} bytes" if len(data) > MAX_RECORDED_BYTES else None
+
+
+def _utf8_problem(data: bytes) -> str | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"is not UTF-8 text (byte {error.start})"
+    return None
+
+
+def record_value(record: dict[str, Any] | None, *keys: str) -> Any:
+    """The value at ``keys`` in a record (``"git", "dirty"``), or None where a level is missing or not an
+    object: a hand-edited or damaged record may hold anything anywhere."""
+    value: Any = record
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def record_text(record: dict[str, Any] | None, *keys: str) -> str:
+    """A record field as text: a string, number or boolean as it is, anything else (missing, a list, an
+    object) as ``""``."""
+    value = record_value(record, *keys)
+    return str(value) if isinstance(value, str | int | float) else ""
 
 
 def no_record_note(info: JobInfo) -> str | None:
-    """Why a job has no record, or None when it has one."""
+    """Why a job has no usable record, or None when it has one."""
     if info.record is not None:
         return None
+    if info.record_problem:
+        return info.record_problem
     if not info.config_uri:
         return (
             f"Job {info.name} was not launched by this tool (it has no '{TAG_CONFIG}' tag), so it has no "

@@ -37,10 +37,12 @@ MODEL_ARCHIVE = "model.tar.gz"
 OUTPUT_ARCHIVE = "output.tar.gz"
 # The hyperparameter that names the script to run (the toolkit's SAGEMAKER_PROGRAM).
 ENTRY_POINT_HYPERPARAMETER = "sagemaker_program"
+# The hyperparameter that names the code archive, a JSON-encoded s3:// URI of sourcedir.tar.gz.
+CODE_ARCHIVE_HYPERPARAMETER = "sagemaker_submit_directory"
 # Hyperparameters the SDK adds when it runs code from SOURCE_DIR (script mode).
 SDK_CODE_HYPERPARAMETERS = (
     ENTRY_POINT_HYPERPARAMETER,
-    "sagemaker_submit_directory",
+    CODE_ARCHIVE_HYPERPARAMETER,
     "sagemaker_container_log_level",
     "sagemaker_job_name",
     "sagemaker_region",
@@ -80,6 +82,11 @@ class JobPlan:
     def output_path(self) -> str:
         """OutputDataConfig.S3OutputPath: SageMaker appends ``<job-name>/output/``, landing in the prefix."""
         return self.prefix[: -len(self.job_name) - 1]
+
+    @property
+    def packs_code(self) -> bool:
+        """Whether the launch packs SOURCE_DIR into ``code_uri``, rather than running an existing archive."""
+        return self.code_uri == f"{self.prefix}code/{SOURCE_ARCHIVE}"
 
 
 def new_job_name(base: str, now: dt.datetime | None = None) -> str:
@@ -154,8 +161,13 @@ def plan_job(
     git_commit: str | None,
     parent_job: str | None = None,
     job_name: str | None = None,
+    code_uri: str | None = None,
 ) -> JobPlan:
-    """Lay out a job under ``root`` (``s3://bucket`` or ``file:///abs/runs``); no I/O."""
+    """Lay out a job under ``root`` (``s3://bucket`` or ``file:///abs/runs``); no I/O.
+
+    ``code_uri`` names an existing sourcedir.tar.gz to run as it is (a reproduced job's) instead of
+    packing SOURCE_DIR.
+    """
     job_name = job_name or new_job_name(sagemaker.SAGEMAKER.BASE_JOB_NAME)
     local = is_local(sagemaker.SAGEMAKER.INSTANCE_TYPE)
     experiment = sagemaker.S3.EXPERIMENT_NAME
@@ -188,7 +200,8 @@ def plan_job(
         channels=channels,
         uploads=uploads,
         # Local runs always run a code folder, and keep a copy as a SageMaker job would.
-        code_uri=f"{prefix}code/{SOURCE_ARCHIVE}" if sagemaker.SAGEMAKER.SOURCE_DIR or local else None,
+        code_uri=code_uri
+        or (f"{prefix}code/{SOURCE_ARCHIVE}" if sagemaker.SAGEMAKER.SOURCE_DIR or local else None),
         checkpoint_uri=(checkpoint.S3_URI or f"{prefix}checkpoints/") if checkpoint.ENABLED else None,
         tags=tags,
         hyperparameters=dict(hyperparameters),

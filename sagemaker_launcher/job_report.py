@@ -1,5 +1,8 @@
 """The ``show`` command's text: status and timings, the launch record, resolved configs, final metrics and
 artifact locations.
+
+Everything shown may have been written by someone else (a teammate's record, the training code's failure
+reason and metrics), so odd shapes are tolerated and every line is made printable before it is returned.
 """
 
 from __future__ import annotations
@@ -10,9 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_launcher.aws_errors import aws_client, aws_errors
-from sagemaker_launcher.job_lookup import JobInfo, no_record_note, recorded_configs, s3_body
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_lookup import (
+    JobInfo,
+    no_record_note,
+    read_s3_text,
+    record_text,
+    record_value,
+    s3_body,
+)
 from sagemaker_launcher.job_plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
 from sagemaker_launcher.job_timing import duration_seconds, format_seconds, format_when, spot_savings
+from sagemaker_launcher.terminal_text import printable, text_lines
 
 METRICS_FILE = "metrics.json"
 # metrics.json larger than this is not read from output.tar.gz.
@@ -29,8 +41,14 @@ def final_metrics(info: JobInfo, region: str | None) -> tuple[dict[str, float], 
     data = _metrics_from_output(aws_client("s3", region), info.output_uri)
     if not data:
         return {}, ""
-    final = data.get("final", data) if isinstance(data, dict) else {}
-    values = {key: value for key, value in final.items() if isinstance(value, int | float)}
+    final = data.get("final", data) if isinstance(data, dict) else None
+    if not isinstance(final, dict):
+        return {}, ""
+    values = {
+        key: value
+        for key, value in final.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
     return values, f"{METRICS_FILE} in {info.output_uri}"
 
 
@@ -50,22 +68,22 @@ def _metrics_from_output(s3: Any, uri: str) -> Any:
                     ):
                         handle = archive.extractfile(member)
                         return json.loads(handle.read().decode("utf-8")) if handle else None
-        except (tarfile.TarError, OSError, ValueError):
+        except (tarfile.TarError, OSError, ValueError, RecursionError):
             return None
     return None
 
 
 def show_lines(info: JobInfo, region: str | None, with_configs: bool) -> list[str]:
-    """Everything ``show`` prints, section by section."""
+    """Everything ``show`` prints, section by section, one printable line per item."""
     lines = [*describe_lines(info), "", *record_lines(info)]
     if info.config_uri:
         lines += ["", "Resolved configs:"]
-        texts = recorded_configs(info, region) if with_configs else {}
+        s3 = aws_client("s3", region) if with_configs else None
         for name in (SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE):
-            lines.append(f"  {info.config_uri}{name}")
-            if with_configs:
-                text = texts.get(name)
-                lines += [f"    {line}" for line in text.splitlines()] if text else ["    (missing)"]
+            uri = info.config_uri + name
+            lines.append(f"  {uri}")
+            if s3 is not None:
+                lines += [f"    {line}" for line in _config_lines(s3, uri)]
     metrics, source = final_metrics(info, region)
     lines.append("")
     if metrics:
@@ -73,7 +91,16 @@ def show_lines(info: JobInfo, region: str | None, with_configs: bool) -> list[st
         lines += [f"  {name}: {value:g}" for name, value in metrics.items()]
     else:
         lines.append("Final metrics: none (no FinalMetricDataList, no metrics.json in output.tar.gz).")
-    return [*lines, "", *artifact_lines(info)]
+    return [printable(line) for line in [*lines, "", *artifact_lines(info)]]
+
+
+def _config_lines(s3: Any, uri: str) -> list[str]:
+    """One recorded config's lines; a missing or unreadable one is a note in its place."""
+    try:
+        text = read_s3_text(s3, uri)
+    except LauncherError as error:
+        return [f"(not shown: {error.message})"]
+    return text_lines(text) if text else ["(missing)"]
 
 
 def describe_lines(info: JobInfo) -> list[str]:
@@ -82,7 +109,8 @@ def describe_lines(info: JobInfo) -> list[str]:
     resources = d.get("ResourceConfig", {})
     lines = [f"Job {info.name}: {info.status} ({d.get('SecondaryStatus', '')})".replace(" ()", "")]
     if d.get("FailureReason"):
-        lines.append(f"  failure reason: {d['FailureReason']}")
+        first, *rest = text_lines(d["FailureReason"])
+        lines += [f"  {'failure reason:':<15} {first}", *(f"  {'':<15} {line}" for line in rest)]
     for label, key in (
         ("created", "CreationTime"),
         ("started", "TrainingStartTime"),
@@ -105,26 +133,44 @@ def describe_lines(info: JobInfo) -> list[str]:
 
 
 def record_lines(info: JobInfo) -> list[str]:
-    """The record part of ``show``: who, when, from which command and commit."""
+    """The record part of ``show``: who, when, from which command and commit; '?' for what it lacks."""
     record = info.record
     if record is None:
-        return [f"Record: none. {no_record_note(info)}"]
-    by = record.get("launched_by", {})
-    git = record.get("git", {})
-    identity = f" ({by['aws_identity']})" if by.get("aws_identity") else ""
-    dirty = git.get("dirty")
+        return [f"Record: {'unusable' if info.record_problem else 'none'}. {no_record_note(info)}"]
+
+    def field(*keys: str) -> str:
+        return record_text(record, *keys) or "?"
+
+    identity = record_text(record, "launched_by", "aws_identity")
     lines = [
         f"Record ({info.config_uri}{RECORD_FILE}):",
-        f"  {'experiment:':<15} {record.get('experiment')}",
-        f"  {'launched by:':<15} {by.get('user')}@{by.get('host')}{identity}",
-        f"  {'launched at:':<15} {record.get('launched_at')}",
-        f"  {'command:':<15} {record.get('command_line')}",
-        f"  {'git commit:':<15} {git.get('commit')} on {git.get('branch')}"
-        + (", with uncommitted changes (the diff is in the record)" if dirty else ", clean"),
+        f"  {'experiment:':<15} {field('experiment')}",
+        f"  {'launched by:':<15} {field('launched_by', 'user')}@{field('launched_by', 'host')}"
+        + (f" ({identity})" if identity else ""),
+        f"  {'launched at:':<15} {field('launched_at')}",
+        f"  {'command:':<15} {field('command_line')}",
+        f"  {'git commit:':<15} {field('git', 'commit')} on {field('git', 'branch')}{_changes(record)}",
     ]
-    if record.get("parent_job"):
-        lines.append(f"  {'reproduces:':<15} {record['parent_job']}")
+    parent = record_text(record, "parent_job")
+    if parent:
+        lines.append(f"  {'reproduces:':<15} {parent}")
     return lines
+
+
+def _changes(record: dict[str, Any]) -> str:
+    """How the launch's checkout differed from its commit, as far as the record says."""
+    dirty = record_value(record, "git", "dirty")
+    if dirty is False:
+        return ", clean"
+    if dirty is not True:
+        return ""
+    redacted = record_value(record, "git", "diff_redacted_lines")
+    if isinstance(redacted, int) and not isinstance(redacted, bool) and redacted > 0:
+        return (
+            f", with uncommitted changes (the diff is in the record, {redacted} credential-like lines "
+            "redacted)"
+        )
+    return ", with uncommitted changes (the diff is in the record)"
 
 
 def artifact_lines(info: JobInfo) -> list[str]:

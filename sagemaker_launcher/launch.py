@@ -7,7 +7,6 @@ after building the request.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,17 @@ def resolve(config_file: str | Path | None, overrides: Sequence[str]) -> Resolve
     return configs
 
 
-def plan_for(configs: ResolvedConfigs, root: str, git: GitState, parent_job: str | None = None) -> JobPlan:
-    """The job's layout under ``root``, with its hyperparameters."""
-    return plan_job(configs.sagemaker, hyperparameters_of(configs), root, git.commit, parent_job)
+def plan_for(
+    configs: ResolvedConfigs,
+    root: str,
+    git: GitState,
+    parent_job: str | None = None,
+    code_uri: str | None = None,
+) -> JobPlan:
+    """The job's layout under ``root``, with its hyperparameters; ``code_uri``: an existing code archive."""
+    return plan_job(
+        configs.sagemaker, hyperparameters_of(configs), root, git.commit, parent_job, code_uri=code_uri
+    )
 
 
 def dump_json(data: Any) -> str:
@@ -44,44 +51,38 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
-def resolve_recorded(sagemaker_yaml: str, training_yaml: str, overrides: Sequence[str]) -> ResolvedConfigs:
-    """Load and validate the resolved YAML texts a launch recorded, then ``overrides`` on top.
-
-    The recorded ``TRAINING.CONFIG_FILE`` names the original file, which may since have changed, so it
-    is pointed at the recorded training YAML; ``overrides`` may still point it elsewhere.
-    """
-    with tempfile.TemporaryDirectory(prefix="sm-launcher-reproduce-") as folder:
-        sagemaker_file = Path(folder, SAGEMAKER_CONFIG_FILE)
-        training_file = Path(folder, TRAINING_CONFIG_FILE)
-        sagemaker_file.write_text(sagemaker_yaml, encoding="utf-8")
-        training_file.write_text(training_yaml, encoding="utf-8")
-        return resolve(sagemaker_file, ["TRAINING.CONFIG_FILE", str(training_file), *overrides])
-
-
-def dry_run_request(configs: ResolvedConfigs, parent_job: str | None = None) -> dict[str, Any]:
+def dry_run_request(
+    configs: ResolvedConfigs, parent_job: str | None = None, code_uri: str | None = None
+) -> dict[str, Any]:
     """The CreateTrainingJob request a launch would send; sends nothing and writes nothing."""
     from sagemaker_launcher.sagemaker_job import create_training_job
 
-    plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state(), parent_job)
+    plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state(), parent_job, code_uri)
     return create_training_job(configs.sagemaker, plan, send=False)
 
 
 def launch_on_sagemaker(
-    configs: ResolvedConfigs, arguments: Sequence[str], parent_job: str | None = None
+    configs: ResolvedConfigs,
+    arguments: Sequence[str],
+    parent_job: str | None = None,
+    code_uri: str | None = None,
 ) -> JobPlan:
-    """Upload inputs, code, configs and record under the job's S3 prefix, then create the job."""
+    """Upload inputs, code, configs and record under the job's S3 prefix, then create the job.
+
+    ``code_uri`` names an existing code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
+    """
     from sagemaker_launcher.sagemaker_job import create_training_job
 
     cfg = configs.sagemaker
     git = git_state()
-    plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job)
+    plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job, code_uri)
     storage = JobStorage(cfg.SAGEMAKER.REGION)
     record = build_record(
         configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(cfg.SAGEMAKER.REGION)
     )
     for name, path in plan.uploads.items():
         storage.upload(path, plan.channels[name], f"input '{name}'")
-    if plan.code_uri:
+    if plan.packs_code:
         storage.put(plan.code_uri, pack_source_dir(Path(cfg.SAGEMAKER.SOURCE_DIR)))
     write_config_channel(storage, plan, configs, record)
     create_training_job(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import importlib.metadata
 import platform
 import shlex
@@ -16,8 +17,10 @@ from typing import Any
 
 from sagemaker_launcher.config_loading import ResolvedConfigs
 from sagemaker_launcher.job_plan import JobPlan
+from sagemaker_launcher.redaction import redact
 
-RECORD_VERSION = 1
+# 2: the diff is redacted and hashed, changed files are listed.
+RECORD_VERSION = 2
 LAUNCHER_SCRIPT = "run_sagemaker_job.py"
 _PACKAGES = ("sagemaker", "boto3", "botocore", "yacs", "PyYAML", "torch")
 # Diffs larger than this are cut; the record notes the cut.
@@ -31,7 +34,9 @@ class GitState:
     commit: str | None
     branch: str | None
     dirty: bool
+    # ``git diff HEAD`` as it is: it may hold secrets, so the record keeps only its redacted form.
     diff: str
+    changed: list[str]
     untracked: list[str]
 
 
@@ -41,23 +46,52 @@ def git_state(directory: Path | None = None) -> GitState:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                ["git", *args], cwd=cwd, capture_output=True, text=True, errors="replace", check=False
+            )
         except FileNotFoundError:
             return None
         return done.stdout if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
     if commit is None:
-        return GitState(commit=None, branch=None, dirty=False, diff="", untracked=[])
+        return GitState(commit=None, branch=None, dirty=False, diff="", changed=[], untracked=[])
     diff = git("diff", "HEAD", "--no-color") or ""
-    untracked = (git("ls-files", "--others", "--exclude-standard") or "").split()
+    untracked = _names(git("ls-files", "-z", "--others", "--exclude-standard"))
     return GitState(
         commit=commit.strip(),
         branch=(git("rev-parse", "--abbrev-ref", "HEAD") or "").strip() or None,
         dirty=bool(diff or untracked),
         diff=diff,
+        changed=_names(git("diff", "HEAD", "-z", "--name-only")),
         untracked=untracked,
     )
+
+
+def _names(output: str | None) -> list[str]:
+    """File names from git's ``-z`` output (NUL-separated, so spaces and newlines in names survive)."""
+    return [name for name in (output or "").split("\0") if name]
+
+
+def _git_record(git: GitState) -> dict[str, Any]:
+    """The record's ``git`` part: enough to find and check the code, never the working tree's secrets.
+
+    Changed and untracked files are listed by name only. The diff is kept with its credential-like
+    values redacted (``diff_redacted_lines`` says how many lines); ``diff_sha256`` hashes that
+    redacted diff whole, before any cut, so it cannot confirm a guess at a redacted value.
+    """
+    redacted = redact(git.diff)
+    return {
+        "commit": git.commit,
+        "branch": git.branch,
+        "dirty": git.dirty,
+        "changed": git.changed,
+        "untracked": git.untracked,
+        "diff_sha256": hashlib.sha256(redacted.text.encode()).hexdigest() if git.diff else None,
+        "diff": redacted.text[:MAX_DIFF_CHARACTERS],
+        "diff_truncated": len(redacted.text) > MAX_DIFF_CHARACTERS,
+        "diff_redacted_lines": redacted.lines,
+    }
 
 
 def package_versions() -> dict[str, str | None]:
@@ -80,7 +114,6 @@ def build_record(
     aws_identity: str | None = None,
 ) -> dict[str, Any]:
     """Assemble the record written as ``config/record.json``."""
-    diff = git.diff
     return {
         "record_version": RECORD_VERSION,
         "job_name": plan.job_name,
@@ -93,14 +126,7 @@ def build_record(
             "aws_identity": aws_identity,
         },
         "command_line": shlex.join(["python", LAUNCHER_SCRIPT, *arguments]),
-        "git": {
-            "commit": git.commit,
-            "branch": git.branch,
-            "dirty": git.dirty,
-            "untracked": git.untracked,
-            "diff": diff[:MAX_DIFF_CHARACTERS],
-            "diff_truncated": len(diff) > MAX_DIFF_CHARACTERS,
-        },
+        "git": _git_record(git),
         "config_files": {
             "sagemaker": [str(path) for path in configs.sagemaker_files],
             "training": [str(path) for path in configs.training_files],
@@ -112,11 +138,17 @@ def build_record(
             "spot": configs.sagemaker.SAGEMAKER.USE_SPOT_INSTANCES,
         },
         "image_uri": plan.image_uri,
-        "code": (
-            {"source": "uploaded", "source_dir": configs.sagemaker.SAGEMAKER.SOURCE_DIR, "uri": plan.code_uri}
-            if plan.code_uri
-            else {"source": "image", "path": "/opt/ml/code"}
-        ),
+        "code": _code_record(configs, plan),
         "locations": {"prefix": plan.prefix, "config": plan.config_uri, "checkpoints": plan.checkpoint_uri},
         "packages": package_versions(),
     }
+
+
+def _code_record(configs: ResolvedConfigs, plan: JobPlan) -> dict[str, Any]:
+    """Where the job's code came from: SOURCE_DIR packed now, an earlier job's archive, or the image."""
+    if plan.packs_code:
+        source_dir = configs.sagemaker.SAGEMAKER.SOURCE_DIR
+        return {"source": "uploaded", "source_dir": source_dir, "uri": plan.code_uri}
+    if plan.code_uri:
+        return {"source": "reused", "uri": plan.code_uri}
+    return {"source": "image", "path": "/opt/ml/code"}

@@ -321,3 +321,19 @@ def test_script_arguments_are_refused_with_the_example_defaults(tmp_path: Path) 
     overrides = ["INPUTS.train", data, "INPUTS.validation", data, "HYPERPARAMETERS.epochs", "3"]
     result = run_cli("--config", "configs/local_process.yaml", *overrides, expect_exit=1)
     assert "the example's main.py (the default TRAINING.DEFAULTS) takes none" in result.output
+
+
+def test_list_matches_an_experiment_exactly_or_a_whole_folder(aws: str) -> None:
+    example = str(REPO_ROOT / "configs/sagemaker_config.yaml")
+    for experiment in ("vision/detector/a", "vision/detector/b", "vision/classifier", "audio/a"):
+        run_cli("--config", example, "S3.EXPERIMENT_NAME", experiment)
+
+    def listed(*filters: str) -> list[str]:
+        lines = run_cli("list", *filters).output.splitlines()[1:]
+        return sorted(line.split()[1] for line in lines)
+
+    assert listed("--experiment", "vision/detector/a") == ["vision/detector/a"]
+    assert listed("--experiment", "vision/detector/") == ["vision/detector/a", "vision/detector/b"]
+    vision = ["vision/classifier", "vision/detector/a", "vision/detector/b"]
+    assert listed("--experiment", "vision/") == vision
+    assert run_cli("list", "--experiment", "vision").output.startswith("No training jobs match")

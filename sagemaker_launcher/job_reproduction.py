@@ -1,0 +1,212 @@
+"""``reproduce``: a new job from what a recorded job ran, read from S3 and SageMaker, not from this machine.
+
+The new job gets the recorded resolved configs, the parent's own input channels (the S3 URIs in its
+InputDataConfig) and its code archive (its ``sagemaker_submit_directory``). A local path named in the
+record is never read or uploaded: a recorded ``INPUTS.train: ~/.aws`` must not send the reproducer's
+credentials to S3. Only what the user overrides on the command line (an ``INPUTS`` key,
+``SAGEMAKER.SOURCE_DIR``) is taken as given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yacs.config import CfgNode
+
+from sagemaker_launcher.aws_errors import MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.config_loading import BASE_KEY, ResolvedConfigs, load_configs
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_lookup import JobInfo, find_job, no_record_note, recorded_configs
+from sagemaker_launcher.job_plan import (
+    CODE_ARCHIVE_HYPERPARAMETER,
+    CONFIG_CHANNEL,
+    SAGEMAKER_CONFIG_FILE,
+    SOURCE_ARCHIVE,
+    TRAINING_CONFIG_FILE,
+    is_s3_uri,
+)
+from sagemaker_launcher.run_modes import is_local
+from sagemaker_launcher.storage import split_s3_uri
+from sagemaker_launcher.validation import validate
+
+SOURCE_DIR_KEY = "SAGEMAKER.SOURCE_DIR"
+# The YAML laid over the recorded config: the parent's channels and code, pinned before the overrides.
+_PINS_FILE = "reproduce.yaml"
+
+
+@dataclass(frozen=True)
+class ParentJob:
+    """A recorded job as it ran: its resolved configs and its input channels."""
+
+    info: JobInfo
+    sagemaker_yaml: str
+    # None when the job had no training config (its TRAINING.DEFAULTS gave none).
+    training_yaml: str | None
+    # Channel name -> S3 URI, the config channel left out.
+    channels: dict[str, str]
+
+
+def find_parent(job: str, region: str | None) -> ParentJob:
+    """The job to reproduce; an error if it has no recorded configs or reads from something but S3."""
+    info = find_job(job, region)
+    if not info.config_uri:
+        raise LauncherError(f"Cannot reproduce: {no_record_note(info)}")
+    texts = recorded_configs(info, region)
+    if texts[SAGEMAKER_CONFIG_FILE] is None:
+        raise _missing(info, SAGEMAKER_CONFIG_FILE)
+    return ParentJob(info, texts[SAGEMAKER_CONFIG_FILE] or "", texts[TRAINING_CONFIG_FILE], _channels(info))
+
+
+def resolve_reproduction(
+    parent: ParentJob, overrides: Sequence[str], region: str | None
+) -> tuple[ResolvedConfigs, str | None]:
+    """The new job's validated configs, and the parent's code archive it runs as it is.
+
+    The archive is None when the parent ran the image's code, or when ``overrides`` set SOURCE_DIR (then
+    that folder is packed as in any launch). For the checks, which need the code (ENTRY_POINT, the
+    training defaults), the archive is unpacked into a temporary folder; the resolved config keeps the
+    recorded SOURCE_DIR only as a record of where the parent's code came from.
+    """
+    overridden = set(overrides[::2])
+    code_uri = None if SOURCE_DIR_KEY in overridden else _code_archive(parent.info)
+    # Messages about the configs name these files: the folder's name says which job they came from.
+    with tempfile.TemporaryDirectory(prefix=f"reproduce-{parent.info.name}-") as folder:
+        recorded_file = Path(folder, SAGEMAKER_CONFIG_FILE)
+        recorded_file.write_text(parent.sagemaker_yaml, encoding="utf-8")
+        recorded = _recorded_job_config(parent, recorded_file)
+        training_file = ""
+        if parent.training_yaml is not None:
+            training_file = str(Path(folder, TRAINING_CONFIG_FILE))
+            Path(training_file).write_text(parent.training_yaml, encoding="utf-8")
+        pins: dict[str, Any] = {
+            BASE_KEY: SAGEMAKER_CONFIG_FILE,
+            "INPUTS": parent.channels,
+            "TRAINING": {"CONFIG_FILE": training_file},
+        }
+        if SOURCE_DIR_KEY not in overridden:
+            code = _unpack_code(code_uri, Path(folder, "code"), region) if code_uri else ""
+            pins["SAGEMAKER"] = {"SOURCE_DIR": str(code)}
+        pins_file = Path(folder, _PINS_FILE)
+        pins_file.write_text(yaml.safe_dump(pins), encoding="utf-8")
+        configs = load_configs(pins_file, overrides)
+        _check_matches_parent(parent, configs, overridden)
+        validate(configs)
+    if code_uri:
+        cfg = configs.sagemaker.clone()
+        cfg.defrost()
+        cfg.SAGEMAKER.SOURCE_DIR = recorded.SAGEMAKER.SOURCE_DIR
+        cfg.freeze()
+        configs = dataclasses.replace(configs, sagemaker=cfg)
+    return configs, code_uri
+
+
+def _recorded_job_config(parent: ParentJob, path: Path) -> CfgNode:
+    """The recorded SageMaker config alone (no training config, nothing checked yet).
+
+    A resolved config never names a ``_BASE_``: one that does would pull a file from this machine in.
+    """
+    alone = load_configs(path, ["TRAINING.DEFAULTS", "", "TRAINING.CONFIG_FILE", ""])
+    if len(alone.sagemaker_files) > 1:
+        raise LauncherError(
+            f"Cannot reproduce job {parent.info.name}: its recorded {SAGEMAKER_CONFIG_FILE} names a "
+            f"'{BASE_KEY}' file, which a resolved config never does, so the record was edited after the "
+            "launch. Launch from your own YAML file instead."
+        )
+    return alone.sagemaker
+
+
+def _check_matches_parent(parent: ParentJob, configs: ResolvedConfigs, overridden: set[str]) -> None:
+    """Refuse what would make the new job differ from the parent without the user asking for it."""
+    name = parent.info.name
+    instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
+    if is_local(instance_type):
+        raise LauncherError(
+            f"reproduce starts SageMaker jobs; SAGEMAKER.INSTANCE_TYPE '{instance_type}' runs locally. Print "
+            f"the recorded configs with 'show {name} --configs' and launch them locally from a YAML file."
+        )
+    for channel, location in configs.sagemaker.INPUTS.items():
+        if channel not in parent.channels and f"INPUTS.{channel}" not in overridden:
+            raise LauncherError(
+                f"Cannot reproduce job {name}: its recorded {SAGEMAKER_CONFIG_FILE} names INPUTS.{channel} = "
+                f"{location!r}, which is not one of the job's input channels "
+                f"({', '.join(sorted(parent.channels)) or 'none'}), so the record does not match the job. "
+                f"Give that channel's location on the command line (INPUTS.{channel} s3://...) to use it."
+            )
+    if len(configs.training_files) > 1:
+        raise LauncherError(
+            f"Cannot reproduce job {name}: its recorded {TRAINING_CONFIG_FILE} names a '{BASE_KEY}' file, "
+            "which a resolved config never does, so the record was edited after the launch."
+        )
+    if parent.training_yaml is None and configs.training is not None:
+        raise _missing(parent.info, TRAINING_CONFIG_FILE)
+
+
+def _missing(info: JobInfo, file_name: str) -> LauncherError:
+    return LauncherError(
+        f"Cannot reproduce job {info.name}: {file_name} is missing from {info.config_uri}. Only jobs whose "
+        "resolved configs were recorded at launch can be reproduced."
+    )
+
+
+def _channels(info: JobInfo) -> dict[str, str]:
+    """The parent's input channels as SageMaker describes them, but the launcher's own config channel."""
+    channels = {}
+    for channel in info.description.get("InputDataConfig", []):
+        name = channel.get("ChannelName", "")
+        if name == CONFIG_CHANNEL:
+            continue
+        uri = channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")
+        if not uri:
+            raise LauncherError(
+                f"Cannot reproduce job {info.name}: its input channel '{name}' does not read from S3, and "
+                f"this tool launches S3 channels only. Give it on the command line: INPUTS.{name} s3://..."
+            )
+        channels[name] = uri
+    return channels
+
+
+def _code_archive(info: JobInfo) -> str | None:
+    """The parent's sourcedir.tar.gz as its hyperparameters name it; None when it ran the image's code."""
+    encoded = info.description.get("HyperParameters", {}).get(CODE_ARCHIVE_HYPERPARAMETER)
+    if encoded is None:
+        return None
+    try:
+        uri = json.loads(encoded)
+    except ValueError:
+        uri = None
+    if not isinstance(uri, str) or not is_s3_uri(uri):
+        raise LauncherError(
+            f"Cannot reproduce job {info.name}: its {CODE_ARCHIVE_HYPERPARAMETER} hyperparameter "
+            f"({encoded[:200]!r}) does not name a code archive in S3 (a JSON-encoded s3:// URI of "
+            f"{SOURCE_ARCHIVE}). Pass {SOURCE_DIR_KEY} FOLDER to run a code folder from this machine instead."
+        )
+    return uri
+
+
+def _unpack_code(uri: str, target: Path, region: str | None) -> Path:
+    """Download the parent's code archive and unpack it safely into ``target``; returns ``target``."""
+    from botocore.exceptions import ClientError
+
+    from sagemaker_launcher.archives import safe_unpack
+
+    archive = target.with_name(SOURCE_ARCHIVE)
+    bucket, key = split_s3_uri(uri)
+    with aws_errors(f"Downloading {uri}", "s3:GetObject"):
+        try:
+            aws_client("s3", region).download_file(bucket, key, str(archive))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
+                raise
+            raise LauncherError(
+                f"Cannot reproduce: the code archive the job ran, {uri}, is no longer in S3. Pass "
+                f"{SOURCE_DIR_KEY} FOLDER to run a code folder from this machine instead."
+            ) from None
+    safe_unpack(archive, target, uri)
+    return target
