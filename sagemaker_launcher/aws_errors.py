@@ -46,7 +46,22 @@ def aws_errors(action: str, permission: str | None, job: str | None = None) -> I
 
     ``action`` says what was being done ("Describing job X"), ``permission`` the IAM action it needs.
     """
+    try:
+        yield
+    except Exception as error:
+        message = aws_fault_message(error, action, permission, job)
+        if message is None:
+            raise
+        raise LauncherError(message) from None
+
+
+def aws_fault_message(
+    error: BaseException, action: str, permission: str | None = None, job: str | None = None
+) -> str | None:
+    """One paragraph for an AWS or network fault; None when ``error`` is neither."""
+    from boto3.exceptions import S3TransferFailedError, S3UploadFailedError
     from botocore.exceptions import (
+        BotoCoreError,
         ClientError,
         EndpointConnectionError,
         NoCredentialsError,
@@ -54,25 +69,33 @@ def aws_errors(action: str, permission: str | None, job: str | None = None) -> I
         PartialCredentialsError,
     )
 
-    try:
-        yield
-    except ClientError as error:
-        raise LauncherError(client_error_message(error, action, permission, job)) from None
-    except NoRegionError:
-        raise LauncherError(
+    if isinstance(error, ClientError):
+        return client_error_message(error, action, permission, job)
+    if isinstance(error, NoRegionError):
+        return (
             f"{action}: no AWS region is set. Pass --region (e.g. --region us-east-1), or set "
             "AWS_DEFAULT_REGION or 'region' in your AWS config profile."
-        ) from None
-    except (NoCredentialsError, PartialCredentialsError):
-        raise LauncherError(
+        )
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return (
             f"{action}: no AWS credentials found. Run 'aws configure' or 'aws sso login', or set "
             "AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
-        ) from None
-    except EndpointConnectionError as error:
-        raise LauncherError(
-            f"{action}: could not reach the AWS endpoint ({error}). Check the network, the region and "
-            "AWS_ENDPOINT_URL if you set one."
-        ) from None
+        )
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"{action}: could not reach the AWS endpoint ({_one_line(str(error))}). Check the network, the "
+            "region and AWS_ENDPOINT_URL if you set one."
+        )
+    if isinstance(error, BotoCoreError | S3UploadFailedError | S3TransferFailedError):
+        # Connection closed or reset, timeouts, TLS and proxy failures, and S3 transfers that gave up.
+        if "NoSuchBucket" in str(error):
+            return (
+                f"{action} failed: the bucket does not exist ({_one_line(str(error))}). Check S3.BUCKET and "
+                "the region, or create the bucket."
+            )
+        detail = f"{type(error).__name__}: {_one_line(str(error))}"
+        return f"{action} failed: the connection to AWS broke ({detail}). Check the network and try again."
+    return None
 
 
 def client_error_message(error: Any, action: str, permission: str | None, job: str | None) -> str:
@@ -88,6 +111,12 @@ def client_error_message(error: Any, action: str, permission: str | None, job: s
     )
     if inner_code:
         code, message = inner_code.group(1), inner_message.group(1) if inner_message else ""
+    if code == "NoSuchBucket":
+        bucket = f" {info['BucketName']}" if info.get("BucketName") else ""
+        return (
+            f"{action} failed: the bucket{bucket} does not exist. Check S3.BUCKET and SAGEMAKER.REGION, or "
+            "create the bucket first."
+        )
     if code in _CREDENTIAL_CODES:
         return (
             f"{action}: AWS rejected your credentials ({code}: {message}). Refresh them ('aws sso login', "

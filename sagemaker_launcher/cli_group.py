@@ -1,10 +1,20 @@
-"""A click group whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb."""
+"""A click group whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
+
+It is also where every command's Ctrl-C and stray AWS or network fault end: Ctrl-C exits 130 with one
+line, and an AWS fault no command translated becomes one paragraph instead of a traceback.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from sagemaker_launcher.errors import LauncherError
+
 ARGUMENTS_KEY = "sm_launcher.arguments"
+# 128 + SIGINT, what a shell reports for a command ended by Ctrl-C.
+INTERRUPTED_EXIT_CODE = 130
 
 
 class DefaultCommandGroup(click.Group):
@@ -22,3 +32,20 @@ class DefaultCommandGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sagemaker_launcher.aws_errors import aws_fault_message
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as interrupt:
+            note = str(interrupt)
+            click.echo(f"\nInterrupted{': ' + note if note else '.'}", err=True)
+            ctx.exit(INTERRUPTED_EXIT_CODE)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            message = aws_fault_message(error, f"'{ctx.invoked_subcommand or self.default_command}'")
+            if message is None:
+                raise
+            raise LauncherError(message) from None

@@ -7,11 +7,16 @@ after building the request.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sagemaker_launcher.aws_errors import aws_client, aws_errors, aws_fault_message
 from sagemaker_launcher.config_loading import ResolvedConfigs, load_configs
+from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import (
     RECORD_FILE,
     REQUEST_FILE,
@@ -69,29 +74,103 @@ def launch_on_sagemaker(
 ) -> JobPlan:
     """Upload inputs, code, configs and record under the job's S3 prefix, then create the job.
 
-    ``code_uri`` names an existing code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
+    All or nothing: when any step fails, or Ctrl-C arrives, what this launch wrote is removed again
+    (unless the job was created after all) and the error says so. ``code_uri`` names an existing
+    code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
     """
     from sagemaker_launcher.sagemaker_job import create_training_job
 
     cfg = configs.sagemaker
+    region = cfg.SAGEMAKER.REGION
     git = git_state()
     plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job, code_uri)
-    storage = JobStorage(cfg.SAGEMAKER.REGION)
-    record = build_record(
-        configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(cfg.SAGEMAKER.REGION)
-    )
-    for name, path in plan.uploads.items():
-        storage.upload(path, plan.channels[name], f"input '{name}'")
-    if plan.packs_code:
-        storage.put(plan.code_uri, pack_source_dir(Path(cfg.SAGEMAKER.SOURCE_DIR)))
-    write_config_channel(storage, plan, configs, record)
-    create_training_job(
-        cfg,
-        plan,
-        send=True,
-        before_send=lambda request: storage.put(plan.config_uri + REQUEST_FILE, dump_json(request).encode()),
-    )
+    storage = JobStorage(region)
+    with aws_errors(f"Preparing job {plan.job_name}", None, plan.job_name):
+        record = build_record(configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(region))
+        _require_new_job(storage, plan, region)
+    with _all_or_nothing(storage, plan, region), aws_errors(f"Launching job {plan.job_name}", None):
+        for name, path in plan.uploads.items():
+            storage.upload(path, plan.channels[name], f"input '{name}'")
+        if plan.packs_code:
+            storage.put(plan.code_uri, pack_source_dir(Path(cfg.SAGEMAKER.SOURCE_DIR)))
+        write_config_channel(storage, plan, configs, record)
+
+        def keep_request(request: dict[str, Any]) -> None:
+            storage.put(plan.config_uri + REQUEST_FILE, dump_json(request).encode())
+
+        create_training_job(cfg, plan, send=True, before_send=keep_request)
     return plan
+
+
+def _require_new_job(storage: JobStorage, plan: JobPlan, region: str) -> None:
+    """Refuse a name that is taken, so a launch never writes over another job's record."""
+    if storage.holds_objects(plan.prefix) or _job_exists(plan.job_name, region):
+        raise LauncherError(
+            f"Job name {plan.job_name} is taken: a training job or files under {plan.prefix} already exist, "
+            "and this launch must not overwrite them. Launch again for a new name."
+        )
+
+
+def _job_exists(job_name: str, region: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        aws_client("sagemaker", region).describe_training_job(TrainingJobName=job_name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ValidationException":
+            return False
+        raise
+    return True
+
+
+@contextmanager
+def _all_or_nothing(storage: JobStorage, plan: JobPlan, region: str) -> Iterator[None]:
+    """Remove everything under the job's prefix when the block fails, unless the job exists after all.
+
+    A second Ctrl-C during the clean-up is held off, so the clean-up itself is never cut short.
+    """
+    try:
+        yield
+    except BaseException as error:
+        if not isinstance(error, Exception | KeyboardInterrupt):
+            raise
+        with _ignoring_interrupts():
+            outcome = _undo(storage, plan, region)
+        if isinstance(error, LauncherError):
+            raise LauncherError(f"{error.message} {outcome}") from None
+        if isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt(outcome) from None
+        raise
+
+
+def _undo(storage: JobStorage, plan: JobPlan, region: str) -> str:
+    """Remove what the failed launch wrote; says in one sentence what is left."""
+    try:
+        if _job_exists(plan.job_name, region):
+            return (
+                f"Training job {plan.job_name} was created all the same, so its files under {plan.prefix} "
+                f"were kept: see it with 'python run_sagemaker_job.py show {plan.job_name}'."
+            )
+        removed = storage.remove_prefix(plan.prefix)
+    except Exception as error:
+        reason = aws_fault_message(error, "Cleaning up") or f"{type(error).__name__}: {error}"
+        return (
+            f"No job was created, and its files under {plan.prefix} could not be removed ({reason}). "
+            f"Remove them with: aws s3 rm --recursive {plan.prefix}"
+        )
+    return f"No job was created, and the {removed} file(s) it had written to S3 were removed."
+
+
+@contextmanager
+def _ignoring_interrupts() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def write_config_channel(

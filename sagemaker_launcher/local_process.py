@@ -144,4 +144,5 @@ def run_hosts(
         return wait_all()
     except KeyboardInterrupt:
         echo("Interrupted: waiting for the hosts to stop.")
-        return wait_all()
+        wait_all()
+        raise KeyboardInterrupt("the hosts have stopped; the run's files stay in its folder") from None

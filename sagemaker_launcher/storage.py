@@ -60,6 +60,28 @@ class JobStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
+    def holds_objects(self, s3_prefix: str) -> bool:
+        """Whether any object already lies under ``s3_prefix``."""
+        bucket, key = split_s3_uri(s3_prefix)
+        return bool(self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("KeyCount"))
+
+    def remove_prefix(self, s3_prefix: str) -> int:
+        """Delete every object under ``s3_prefix`` and abort its unfinished multipart uploads.
+
+        Returns how many objects were deleted. Only for a prefix this launch owns (checked empty first).
+        """
+        bucket, key = split_s3_uri(s3_prefix)
+        removed = 0
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if objects:
+                self.client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+                removed += len(objects)
+        uploads = self.client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
+        for upload in uploads:
+            self.client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        return removed
+
     def upload(self, source: Path, s3_prefix: str, label: str) -> None:
         """Upload a file or folder under ``s3_prefix``, with a progress bar over its bytes.
 

@@ -1,0 +1,170 @@
+"""A launch under real faults: a cut link, a stall and Ctrl-C, a rejected or lost CreateTrainingJob,
+no credentials, no endpoint, no bucket. Either the job exists with all its files, or nothing of it is
+left in S3, and the output is one paragraph, never a traceback.
+
+The launcher runs as a real process and reaches moto's server through a faulty proxy on loopback
+(tests/faulty_proxy.py); the checks read the bucket and the jobs straight from moto.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BUCKET, REPO_ROOT, aws_environment, python_command, s3_keys, training_jobs
+from faulty_proxy import Faults, faulty_proxy
+
+EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
+CREATE_TARGET = b"SageMaker.CreateTrainingJob"
+
+
+def input_folder(tmp_path: Path, files: int = 40, size: int = 64 * 1024) -> Path:
+    """A local channel big enough that the upload is under way when the fault strikes."""
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    for index in range(files):
+        (folder / f"part-{index:02d}.bin").write_bytes(os.urandom(size))
+    return folder
+
+
+def launch(endpoint: str, *overrides: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **aws_environment(endpoint), "AWS_MAX_ATTEMPTS": "1", **environment}
+    return subprocess.run(
+        python_command("--config", EXAMPLE, *overrides),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def assert_nothing_left(done: subprocess.CompletedProcess[str], exit_code: int = 1) -> None:
+    output = done.stdout + done.stderr
+    assert done.returncode == exit_code, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert s3_keys() == [], "a failed launch left objects in the bucket"
+    assert training_jobs() == []
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_link_cut_mid_upload_leaves_nothing(aws: str, tmp_path: Path) -> None:
+    folder = input_folder(tmp_path)
+    with faulty_proxy(aws, Faults(cut_after_bytes=900_000)) as proxy:
+        done = launch(proxy, "INPUTS.extra", str(folder))
+    assert_nothing_left(done)
+    assert "connection to AWS broke" in done.stderr
+    assert "No job was created, and the" in done.stderr and "were removed" in done.stderr
+
+
+def test_ctrl_c_during_the_upload_exits_130_and_leaves_nothing(aws: str, tmp_path: Path) -> None:
+    folder = input_folder(tmp_path)
+    faults = Faults(stall_after_bytes=700_000)
+    with faulty_proxy(aws, faults) as proxy:
+        env = {**os.environ, **aws_environment(proxy), "AWS_MAX_ATTEMPTS": "1"}
+        process = subprocess.Popen(
+            python_command("--config", EXAMPLE, "INPUTS.extra", str(folder)),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert faults.stalled.wait(60), "the upload never reached the stall"
+        process.send_signal(signal.SIGINT)
+        faults.released.set()
+        stdout, stderr = process.communicate(timeout=120)
+    assert_nothing_left(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), 130)
+    assert "Interrupted: No job was created" in stderr
+
+
+def test_a_rejected_create_training_job_leaves_nothing(aws: str) -> None:
+    with faulty_proxy(aws, Faults(reject_marker=CREATE_TARGET)) as proxy:
+        done = launch(aws, AWS_ENDPOINT_URL_SAGEMAKER=proxy)
+    assert_nothing_left(done)
+    assert "ValidationException: rejected by the test proxy" in done.stderr
+    assert "No job was created" in done.stderr
+
+
+def test_a_lost_answer_after_the_job_was_created_keeps_the_job_and_its_files(aws: str) -> None:
+    with faulty_proxy(aws, Faults(drop_answer_marker=CREATE_TARGET)) as proxy:
+        done = launch(aws, AWS_ENDPOINT_URL_SAGEMAKER=proxy)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    [job] = training_jobs()
+    assert f"Training job {job['TrainingJobName']} was created all the same" in done.stderr
+    keys = s3_keys()
+    assert {key.rsplit("/", 1)[1] for key in keys} >= {"record.json", "request.json", "sagemaker_config.yaml"}
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:{port}"}, "could not reach the AWS endpoint"),
+        ({"AWS_ENDPOINT_URL_SAGEMAKER": "http://127.0.0.1:{port}"}, "could not reach the AWS endpoint"),
+        ({"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "no AWS credentials found"),
+    ],
+)
+def test_an_unreachable_or_unauthenticated_aws_writes_nothing(
+    aws: str, environment: dict[str, str], expected: str
+) -> None:
+    port = closed_port()
+    resolved = {name: value.format(port=port) for name, value in environment.items()}
+    done = launch(aws, **resolved)
+    assert_nothing_left(done)
+    assert expected in done.stderr
+
+
+def test_a_missing_bucket_is_named(aws: str) -> None:
+    done = launch(aws, "S3.BUCKET", "no-such-team-bucket")
+    assert_nothing_left(done)
+    assert "does not exist. Check S3.BUCKET" in done.stderr
+
+
+def test_a_taken_job_name_never_overwrites_another_jobs_files(aws: str) -> None:
+    import boto3
+
+    from sagemaker_launcher.errors import LauncherError
+    from sagemaker_launcher.launch import _require_new_job, plan_for, resolve
+    from sagemaker_launcher.record import git_state
+    from sagemaker_launcher.storage import JobStorage
+
+    configs = resolve(EXAMPLE, [])
+    plan = plan_for(configs, f"s3://{BUCKET}", git_state())
+    key = plan.prefix.removeprefix(f"s3://{BUCKET}/") + "config/record.json"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b'{"job_name": "the first one"}')
+    with pytest.raises(LauncherError, match=f"Job name {plan.job_name} is taken"):
+        _require_new_job(JobStorage(), plan, "us-east-1")
+    kept = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert kept == b'{"job_name": "the first one"}'
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "a-job"], ["logs", "a-job"], ["stop", "a-job"]])
+def test_ctrl_c_exits_130_on_the_job_commands(aws: str, command: list[str]) -> None:
+    faults = Faults(stall_after_bytes=0)
+    with faulty_proxy(aws, faults) as proxy:
+        env = {**os.environ, **aws_environment(proxy)}
+        process = subprocess.Popen(
+            python_command(*command),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert faults.stalled.wait(60), "the command never called AWS"
+        process.send_signal(signal.SIGINT)
+        faults.released.set()
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    # One line: "Interrupted.", or for logs "Stopped following; job ... keeps running."
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
