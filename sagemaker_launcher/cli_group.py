@@ -15,6 +15,7 @@ from sagemaker_launcher.errors import LauncherError
 ARGUMENTS_KEY = "sm_launcher.arguments"
 # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C.
 INTERRUPTED_EXIT_CODE = 130
+_BYTE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
 class DefaultCommandGroup(click.Group):
@@ -49,3 +50,22 @@ class DefaultCommandGroup(click.Group):
             if message is None:
                 raise
             raise LauncherError(message) from None
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes, with an optional K, M, G or T suffix (powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B")
+        number, unit = (text[:-1], text[-1]) if text[-1:] in _BYTE_UNITS else (text, "")
+        try:
+            size = int(float(number) * _BYTE_UNITS[unit])
+        except ValueError:
+            self.fail(f"{value!r} is not a size such as 2G, 500M or 1048576.", param, ctx)
+        if size <= 0:
+            self.fail(f"{value!r} must be above 0.", param, ctx)
+        return size

@@ -34,28 +34,35 @@ def stop_job(job: str, region: str | None) -> str:
 
 
 def fetch_artifacts(
-    info: JobInfo, region: str | None, dest: Path, progress: Callable[[str, int], Any]
+    info: JobInfo,
+    region: str | None,
+    dest: Path,
+    progress: Callable[[str, int], Any],
+    max_size: int | None = None,
 ) -> list[tuple[str, Path]]:
     """Download model.tar.gz and output.tar.gz into ``dest/JOB/`` and unpack them safely there.
 
     ``progress(label, total_bytes)`` returns a context manager with ``update(n)`` (a tqdm bar).
     Returns ``(what, folder)`` for each archive unpacked; an archive that is not in S3 is skipped.
+    Each folder appears whole or not at all; ``max_size`` bounds an archive's download and unpacked size.
     """
     from sagemaker_launcher.archives import download_and_unpack
 
     s3 = aws_client("s3", region)
     job_dir = dest / info.name
-    done = []
-    for what, uri in (("model", info.model_uri), ("output", info.output_uri)):
-        if not uri:
-            continue
-        target = job_dir / what
-        if target.exists():
+    archives = (("model", info.model_uri), ("output", info.output_uri))
+    wanted = [(what, uri, job_dir / what) for what, uri in archives]
+    for _, uri, target in wanted:
+        if uri and target.exists():
             raise LauncherError(
                 f"{target} already exists. Remove it, or fetch into another folder with --dest."
             )
+    done = []
+    for what, uri, target in wanted:
+        if not uri:
+            continue
         with aws_errors(f"Downloading {uri}", "s3:GetObject"):
-            if download_and_unpack(s3, uri, target, progress):
+            if download_and_unpack(s3, uri, target, progress, max_size):
                 done.append((what, target))
     if not done:
         raise LauncherError(

@@ -31,6 +31,9 @@ class Faults:
     stall_after_bytes: int | None = None
     stalled: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    # Hold the service's answers past this many bytes (over all connections) until ``released`` is set.
+    stall_answers_after_bytes: int | None = None
+    answered: int = 0
     # Answer a request whose bytes hold this marker with a service error instead of forwarding it.
     reject_marker: bytes | None = None
     # Forward a request holding this marker, then close the connection instead of relaying the answer.
@@ -102,6 +105,12 @@ def _relay_answers(upstream: socket.socket, client: socket.socket, faults: Fault
             chunk = upstream.recv(_CHUNK)
             if not chunk:
                 break
+            with faults.lock:
+                faults.answered += len(chunk)
+                crossed = faults.answered
+            if faults.stall_answers_after_bytes is not None and crossed > faults.stall_answers_after_bytes:
+                faults.stalled.set()
+                faults.released.wait()
             client.sendall(chunk)
     except OSError:
         pass
