@@ -78,8 +78,9 @@ def launch_on_sagemaker(
     (unless the job was created after all) and the error says so. ``code_uri`` names an existing
     code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
     """
-    from sagemaker_launcher.sagemaker_job import create_training_job
+    from sagemaker_launcher.sagemaker_job import create_training_job, preload_sdk
 
+    preload_sdk()
     cfg = configs.sagemaker
     region = cfg.SAGEMAKER.REGION
     git = git_state()
