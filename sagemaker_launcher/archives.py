@@ -1,15 +1,19 @@
 """Downloading a job's tar.gz artifacts and unpacking them without letting them write elsewhere.
 
-An artifact is whatever the training code put in its model or output folder, so it is untrusted:
-every member is checked before anything is written, and anything that could land outside the
-target folder (absolute paths, ``..``, links leading out, device files) refuses the whole archive.
+An artifact is whatever the training code put in its model or output folder, so it is untrusted.
+Every member is checked before anything is written: absolute paths, '..', device files, pipes,
+control characters, too many members, more bytes than fit, hard links to anything but an earlier
+file, and symbolic links that lead outside once all of the archive's links exist, in any order.
+The folder is unpacked in a scratch folder, checked again on disk, and only then moved into place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
+import stat
 import tarfile
 import tempfile
 import unicodedata
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.link_paths import MAX_LINK_DEPTH, OUTSIDE, LinkDepthError, LinkTree
 from sagemaker_launcher.storage import split_s3_uri
 
 # An archive with more members than this is refused before anything is written.
@@ -37,9 +42,9 @@ def download_and_unpack(
     """Download the archive at ``uri`` and unpack it into the new folder ``target``; False if absent.
 
     Everything happens in a temporary folder beside ``target``, which becomes ``target`` only once
-    the archive is unpacked and checked whole: Ctrl-C, a full disk or a refused archive leave nothing.
-    ``progress(label, total_bytes)`` gives a context manager with ``update(n)``, such as a tqdm bar.
-    botocore errors other than "not found" propagate for the caller to word.
+    the archive is unpacked and checked whole: Ctrl-C, a full disk or a refused archive leave nothing,
+    not even the folders made to hold it. ``progress(label, total_bytes)`` gives a context manager
+    with ``update(n)``, such as a tqdm bar. botocore errors other than "not found" propagate.
     """
     from botocore.exceptions import ClientError
 
@@ -50,13 +55,19 @@ def download_and_unpack(
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return False
         raise
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _require_room(target.parent, size, max_size, f"{uri} ({size} bytes to download)")
-    with _scratch_folder(target) as scratch:
-        download = scratch / posixpath.basename(key)
-        with progress(f"{target.name}: {posixpath.basename(key)}", size) as bar:
-            s3.download_file(bucket, key, str(download), Callback=bar.update)
-        safe_unpack(download, target, uri, max_size, scratch=scratch)
+    with _folder_kept_only_if_used(target.parent):
+        _require_room(target.parent, size, max_size, f"{uri} ({size} bytes to download)")
+        with _scratch_folder(target) as scratch:
+            download = scratch / posixpath.basename(key)
+            try:
+                with progress(f"{target.name}: {posixpath.basename(key)}", size) as bar:
+                    s3.download_file(bucket, key, str(download), Callback=bar.update)
+            except OSError as error:
+                raise LauncherError(
+                    f"Downloading {uri} into {target.parent} failed ({_reason(error)}); nothing of it was "
+                    "kept. If the disk is full, free some space or choose another --dest."
+                ) from None
+            safe_unpack(download, target, uri, max_size, scratch=scratch)
     return True
 
 
@@ -66,10 +77,10 @@ def safe_unpack(
     """Unpack a tar archive into the new folder ``target`` after checking every member, or not at all.
 
     Members are checked before anything is written; once unpacked (in ``scratch``, or a temporary
-    folder beside ``target``), every link is resolved on disk, so a chain of links that only leads
-    outside once all of them exist is refused too. Only then does the folder become ``target``.
+    folder beside ``target``), the folder is checked again on disk, so nothing the extraction did
+    differently from the member list can slip through. Only then does the folder become ``target``.
     """
-    with _scratch_folder(target) if scratch is None else _as_is(scratch) as work:
+    with _scratch_folder(target) if scratch is None else contextlib.nullcontext(scratch) as work:
         unpacked = work / "unpacked"
         try:
             with tarfile.open(archive_path, "r:*") as archive:
@@ -86,29 +97,138 @@ def safe_unpack(
             raise LauncherError(f"{label} is not a readable tar archive ({error}).") from None
         except OSError as error:
             raise LauncherError(
-                f"Unpacking {label} failed ({error.strerror or error}); nothing of it was kept. Free some "
-                "space or choose another --dest."
+                f"Unpacking {label} failed ({_reason(error)}); nothing of it was kept. If the disk is full, "
+                "free some space or choose another --dest."
             ) from None
-        escaping = links_leading_outside(unpacked)
-        if escaping:
+        problem = unpacked_problem(unpacked)
+        if problem:
             raise LauncherError(
-                f"Refusing to unpack {label}: once unpacked, its link '{escaping}' leads outside the folder "
-                "(through other links in the archive). Nothing of it was kept."
+                f"Refusing to unpack {label}: once unpacked, {problem}. Nothing of it was kept."
             )
         os.rename(unpacked, target)
 
 
-def links_leading_outside(root: Path) -> str | None:
-    """The first symbolic link under ``root`` that resolves, through any other links, outside it."""
-    top = os.path.realpath(root)
+def check_members(members: list[tarfile.TarInfo], label: str) -> None:
+    """Raise ``LauncherError`` naming the first member that could write or point outside the folder."""
+    for member in members:
+        problem = member_problem(member)
+        if problem:
+            raise _refusal(label, f"its member '{member.name}' {problem}")
+    problem = links_problem(members)
+    if problem:
+        raise _refusal(label, problem)
+
+
+def member_problem(member: tarfile.TarInfo) -> str | None:
+    """What makes one member unsafe on its own, whatever else the archive holds; None if nothing."""
+    name = member.name
+    if any(unicodedata.category(character).startswith("C") for character in name + member.linkname):
+        return "has a control character in its name or link"
+    if _is_absolute(name):
+        return "has an absolute path"
+    if ".." in name.replace("\\", "/").split("/"):
+        return "climbs out of the folder with '..'"
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        if member.ischr() or member.isblk():
+            return "is a device file"
+        if member.isfifo():
+            return "is a named pipe"
+        return "is of a type that is not a file, folder or link"
+    return None
+
+
+def links_problem(members: list[tarfile.TarInfo]) -> str | None:
+    """Which member is unsafe among all the others through links, and why; None if none is.
+
+    Symbolic links are resolved as they will stand once every member exists, whatever their order;
+    hard links must name a regular file that comes earlier, as tar itself writes them.
+    """
+    tree = LinkTree({posixpath.normpath(m.name): m.linkname for m in members if m.issym()})
+    files: set[str] = set()
+    for member in members:
+        name = posixpath.normpath(member.name)
+        through = tree.link_above(name)
+        if through:
+            return f"its member '{member.name}' is written through the archive's symbolic link '{through}'"
+        if member.issym():
+            problem = _link_problem(tree, name)
+            if problem:
+                return (
+                    f"its member '{member.name}' is a symbolic link to '{member.linkname}', which {problem}"
+                )
+        elif tree.is_link(tree.node(name)):
+            return f"its member '{member.name}' has the name of a symbolic link in the archive"
+        elif member.islnk() and not _names_earlier_file(member.linkname, files):
+            return (
+                f"its member '{member.name}' is a hard link to '{member.linkname}', which is not a regular "
+                "file earlier in the archive"
+            )
+        if member.isfile():
+            files.add(name)
+    collision = tree.collision_with_link()
+    return _collision_problem(*collision) if collision else None
+
+
+def unpacked_problem(root: Path) -> str | None:
+    """What makes an unpacked folder unsafe to keep, read from the disk itself; None if nothing.
+
+    Every link is resolved through the others as found on disk, a regular file may share its data
+    (hard links) only with files inside, and only files, folders and links may be there.
+    """
+    links: dict[str, str] = {}
+    hard_links: dict[tuple[int, int], list[Any]] = {}
     for folder, folders, files in os.walk(root):
         for name in [*folders, *files]:
-            path = os.path.join(folder, name)
-            if os.path.islink(path):
-                resolved = os.path.realpath(path)
-                if os.path.commonpath([top, resolved]) != top:
-                    return os.path.relpath(path, root)
+            path = Path(folder, name)
+            relative = path.relative_to(root).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                links[relative] = os.readlink(path)
+            elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+                hard_links.setdefault((info.st_dev, info.st_ino), [0, info.st_nlink, relative])[0] += 1
+            elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                return f"'{relative}' is neither a file, a folder nor a link"
+    for found, count, relative in hard_links.values():
+        if found < count:
+            return f"the file '{relative}' shares its data with a file outside the folder (a hard link)"
+    tree = LinkTree(links)
+    for relative in links:
+        problem = _link_problem(tree, relative)
+        if problem:
+            return f"its link '{relative}' (to '{links[relative]}') {problem}"
+    collision = tree.collision_with_link()
+    return _collision_problem(*collision) if collision else None
+
+
+def _link_problem(tree: LinkTree, path: str) -> str | None:
+    try:
+        leads_to = tree.resolve_link(path)
+    except LinkDepthError:
+        return f"resolves only through more than {MAX_LINK_DEPTH} nested links"
+    if leads_to == OUTSIDE:
+        return "leads outside the folder (directly or through the archive's other links)"
     return None
+
+
+def _collision_problem(link: str, other: str) -> str:
+    return (
+        f"its path '{other}' differs only in case or Unicode form from its symbolic link '{link}', and a "
+        "case-insensitive disk (macOS, Windows) would take one for the other"
+    )
+
+
+def _names_earlier_file(linkname: str, files: set[str]) -> bool:
+    if _is_absolute(linkname) or ".." in linkname.split("/"):
+        return False
+    return posixpath.normpath(linkname) in files
+
+
+def _refusal(label: str, problem: str) -> LauncherError:
+    return LauncherError(
+        f"Refusing to unpack {label}: {problem}. An archive like this could reach "
+        "files outside the download folder, so nothing of it was unpacked; inspect it with 'tar -tvzf' "
+        "if you trust its source."
+    )
 
 
 def _read_members(archive: tarfile.TarFile, label: str) -> list[tarfile.TarInfo]:
@@ -139,6 +259,20 @@ def _require_room(folder: Path, size: int, max_size: int | None, what: str) -> N
 
 
 @contextmanager
+def _folder_kept_only_if_used(folder: Path) -> Iterator[None]:
+    """Create ``folder`` and its missing parents; if the block fails, remove those of them left empty."""
+    made = [path for path in (folder, *folder.parents) if not path.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for path in made:  # deepest first; a folder holding anything stays
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+@contextmanager
 def _scratch_folder(target: Path) -> Iterator[Path]:
     """A temporary folder beside ``target`` (so the final rename stays on one disk), always removed."""
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.fetching-", dir=target.parent))
@@ -148,63 +282,10 @@ def _scratch_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextmanager
-def _as_is(folder: Path) -> Iterator[Path]:
-    yield folder
-
-
-def check_members(members: list[tarfile.TarInfo], label: str) -> None:
-    """Raise ``LauncherError`` naming the first member that could write outside the target folder."""
-    links: set[str] = set()
-    for member in members:
-        problem = member_problem(member, links)
-        if problem:
-            raise LauncherError(
-                f"Refusing to unpack {label}: its member '{member.name}' {problem}. An archive like this "
-                "could overwrite files outside the download folder, so nothing of it was unpacked; "
-                "inspect it with 'tar -tvzf' if you trust its source."
-            )
-        if member.issym():
-            links.add(posixpath.normpath(member.name))
-
-
-def member_problem(member: tarfile.TarInfo, links: set[str]) -> str | None:
-    """What makes one member unsafe, given the symbolic links seen before it; None if it is safe."""
-    name = member.name
-    if any(unicodedata.category(character).startswith("C") for character in name + member.linkname):
-        return "has a control character in its name or link"
-    if _is_absolute(name):
-        return "has an absolute path"
-    if ".." in name.replace("\\", "/").split("/"):
-        return "climbs out of the folder with '..'"
-    normalized = posixpath.normpath(name)
-    parts = normalized.split("/")
-    for depth in range(1, len(parts) + 1):
-        through = "/".join(parts[:depth])
-        if through in links:
-            return f"is written through the symbolic link '{through}' in the same archive"
-    if member.issym():
-        if _is_absolute(member.linkname) or _escapes(
-            posixpath.join(posixpath.dirname(normalized), member.linkname)
-        ):
-            return f"is a symbolic link to '{member.linkname}', outside the folder"
-    elif member.islnk():
-        if _is_absolute(member.linkname) or _escapes(member.linkname):
-            return f"is a hard link to '{member.linkname}', outside the folder"
-    elif member.ischr() or member.isblk():
-        return "is a device file"
-    elif member.isfifo():
-        return "is a named pipe"
-    elif not (member.isfile() or member.isdir()):
-        return "is of a type that is not a file, folder or link"
-    return None
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
 
 
 def _is_absolute(path: str) -> bool:
     path = path.replace("\\", "/")
     return path.startswith("/") or (len(path) > 1 and path[1] == ":")
-
-
-def _escapes(relative: str) -> bool:
-    normalized = posixpath.normpath(relative.replace("\\", "/"))
-    return normalized == ".." or normalized.startswith("../")
