@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sagemaker_launcher.cli_group import ARGUMENTS_KEY, DefaultCommandGroup
+from sagemaker_launcher.cli_group import ARGUMENTS_KEY, ByteSize, DefaultCommandGroup
 
 LAUNCH_EPILOG = """\b
 Examples:
@@ -67,6 +67,9 @@ def launch(
     from sagemaker_launcher.launch import resolve
 
     configs = resolve(config_file, overrides)
+    from sagemaker_launcher.sweeps import refuse_plain_launch
+
+    refuse_plain_launch(configs.sagemaker, configs.sagemaker_source)
     if configs.training_defaults.note:
         click.echo(configs.training_defaults.note, err=True)
     instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
@@ -135,8 +138,14 @@ JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
     help="Only jobs in this state.",
 )
 @click.option("--all", "include_all", is_flag=True, help="Also list training jobs this tool did not launch.")
+@click.option("--sweep", default=None, help="Only the jobs of this sweep (the id 'sweep' printed).")
 def list_jobs(
-    region: str | None, limit: int, experiment: str | None, status: str | None, include_all: bool
+    region: str | None,
+    limit: int,
+    experiment: str | None,
+    status: str | None,
+    include_all: bool,
+    sweep: str | None,
 ) -> None:
     """List recent training jobs launched by this tool, newest first.
 
@@ -146,7 +155,7 @@ def list_jobs(
     """
     from sagemaker_launcher.job_listing import format_table, list_jobs
 
-    rows, notes = list_jobs(region, limit, experiment, status, include_all)
+    rows, notes = list_jobs(region, limit, experiment, status, include_all, sweep)
     if not rows:
         click.echo(
             "No training jobs match."
@@ -214,10 +223,18 @@ def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> Non
     show_default=True,
     help="Folder to unpack into: DEST/JOB/model and DEST/JOB/output.",
 )
-def fetch(job: str, region: str | None, dest: Path) -> None:
+@click.option(
+    "--max-size",
+    type=ByteSize(),
+    default=None,
+    help="Refuse an archive larger than this, downloaded or unpacked (e.g. 2G, 500M); the free space of "
+    "DEST always bounds it.",
+)
+def fetch(job: str, region: str | None, dest: Path, max_size: int | None) -> None:
     """Download a job's model.tar.gz and output.tar.gz and unpack them safely.
 
-    Archives with absolute paths, '..', links leading outside or device files are refused whole.
+    Archives with absolute paths, '..', links leading outside (directly or through other links),
+    device files, or more bytes than fit are refused whole; each folder appears complete or not at all.
     """
     from tqdm import tqdm
 
@@ -227,7 +244,8 @@ def fetch(job: str, region: str | None, dest: Path) -> None:
     def progress(label: str, total: int) -> tqdm:
         return tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None)
 
-    for what, folder in fetch_artifacts(find_job(job, region, details=False), region, dest, progress):
+    info = find_job(job, region, details=False)
+    for what, folder in fetch_artifacts(info, region, dest, progress, max_size):
         click.echo(f"{what}: {folder}")
 
 
@@ -269,6 +287,162 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
     plan = launch_on_sagemaker(configs, arguments, parent_job=job, code_uri=code_uri)
     _announce(plan.job_name, plan.prefix, reproducing=job)
+
+
+@cli.command()
+@click.argument("jobs", nargs=-1)
+@REGION_OPTION
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Where local runs are (LOCAL.RUNS_DIR): a job name found there, or a run's folder, is a local run.",
+)
+@click.option("--sweep", "sweep_id", default=None, help="Compare a sweep's jobs, best first by its goal.")
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw each metric's curves into this PNG: one panel per metric, one line per job.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print everything, curves included, as JSON on stdout.")
+def compare(
+    jobs: tuple[str, ...],
+    region: str | None,
+    runs_dir: Path,
+    sweep_id: str | None,
+    plot_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare jobs side by side: the config keys whose values differ (resolved configs and
+    hyperparameters), status, training and billed time, spot saving, and final metrics.
+
+    SageMaker jobs and local runs mix freely. Curves come from CloudWatch (the job's METRICS), else its
+    log lines, for SageMaker jobs, and from metrics.json for local runs.
+    """
+    from sagemaker_launcher.job_compare import as_json as compare_json
+    from sagemaker_launcher.job_compare import format_table, gather, rank
+
+    objective = None
+    if sweep_id:
+        if jobs:
+            raise click.UsageError("Name jobs or give --sweep ID, not both.")
+        from sagemaker_launcher.sweeps import parse_objective, sweep_members
+
+        names, objective_tag = sweep_members(sweep_id, region, runs_dir)
+        objective = parse_objective(objective_tag)
+    elif len(jobs) < 2:
+        raise click.UsageError("Name at least two jobs to compare, or give --sweep ID.")
+    else:
+        names = list(jobs)
+    compared = gather(names, region, runs_dir)
+    if objective:
+        compared = rank(compared, *objective)
+    if plot_file:
+        from sagemaker_launcher.compare_plot import plot
+
+        plot(compared, plot_file)
+    if as_json:
+        from sagemaker_launcher.launch import dump_json
+
+        report = compare_json(compared)
+        report["ranked_by"] = {"metric": objective[0], "goal": objective[1]} if objective else None
+        click.echo(dump_json(report))
+    else:
+        if objective:
+            click.echo(f"Sweep {sweep_id}, best first by {objective[0]} ({objective[1]}):")
+        click.echo(format_table(compared))
+    for job in compared:
+        for note in job.notes:
+            click.echo(f"Note: {note}", err=True)
+    if plot_file:
+        click.echo(f"Plot: {plot_file}", err=True)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--config",
+    "config_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Experiment YAML with a SWEEP section (see sagemaker_default_config.py).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the planned points as JSON (bayesian: the tuning-job request); send nothing, write nothing.",
+)
+@click.option(
+    "--poll-seconds",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between status checks while MAX_PARALLEL SageMaker jobs run.",
+)
+@click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
+@click.pass_context
+def sweep(
+    ctx: click.Context, config_file: str, dry_run: bool, poll_seconds: float, overrides: tuple[str, ...]
+) -> None:
+    """Launch every point of the file's SWEEP section as its own recorded job.
+
+    grid and random: local points run one after another, SageMaker points side by side up to
+    SWEEP.MAX_PARALLEL; bayesian: one SageMaker hyperparameter tuning job. Follow up with
+    'list --sweep ID' and 'compare --sweep ID'.
+    """
+    import time
+
+    from sagemaker_launcher.launch import dump_json, resolve
+    from sagemaker_launcher.run_modes import is_local
+    from sagemaker_launcher.sweeps import (
+        launch_sagemaker_points,
+        plan_points,
+        point_configs,
+        point_label,
+        read_sweep,
+        run_local_points,
+    )
+
+    configs = resolve(config_file, overrides)
+    plan = read_sweep(configs)
+    arguments = ctx.meta[ARGUMENTS_KEY]
+    if plan.strategy == "bayesian":
+        from sagemaker_launcher.tuning import launch_tuning
+
+        request = launch_tuning(configs, plan, arguments, send=not dry_run)
+        if dry_run:
+            click.echo(dump_json(request))
+        else:
+            click.echo(f"Started tuning job {plan.sweep_id}: up to {plan.max_jobs} jobs, tagged with its id.")
+            click.echo(f"  compare them: python run_sagemaker_job.py compare --sweep {plan.sweep_id}")
+        return
+    points = plan_points(plan)
+    # Every point is resolved and validated before the first one starts.
+    point_list = [point_configs(config_file, overrides, point, plan) for point in points]
+    if dry_run:
+        click.echo(dump_json({"sweep": plan.sweep_id, "strategy": plan.strategy, "points": points}))
+        return
+    click.echo(f"Sweep {plan.sweep_id}: {len(points)} {plan.strategy} points", err=True)
+    for index, point in enumerate(points, 1):
+        click.echo(f"  {index}. {point_label(point)}", err=True)
+    if is_local(configs.sagemaker.SAGEMAKER.INSTANCE_TYPE):
+        codes = run_local_points(point_list, arguments, lambda line: click.echo(line, err=True))
+        failed = sum(1 for code in codes if code)
+        runs_dir = configs.sagemaker.LOCAL.RUNS_DIR
+        click.echo(f"Sweep {plan.sweep_id}: {len(codes) - failed} of {len(codes)} points completed.")
+        click.echo(
+            f"  compare them: python run_sagemaker_job.py compare --sweep {plan.sweep_id} "
+            f"--runs-dir {runs_dir}"
+        )
+        if failed:
+            sys.exit(1)
+        return
+    launch_sagemaker_points(point_list, arguments, plan.max_parallel, poll_seconds, click.echo, time.sleep)
+    click.echo(f"Sweep {plan.sweep_id}: all {len(points)} jobs started.")
+    click.echo(f"  list them:    python run_sagemaker_job.py list --sweep {plan.sweep_id}")
+    click.echo(f"  compare them: python run_sagemaker_job.py compare --sweep {plan.sweep_id}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,14 @@ _C.SAGEMAKER.REGION = ""
 _C.SAGEMAKER.INSTANCE_TYPE = "ml.g5.xlarge"
 # Number of instances; above 1 the job trains data-parallel across hosts. [ResourceConfig.InstanceCount]
 _C.SAGEMAKER.INSTANCE_COUNT = 1
+# Training processes on each instance; the job's world is INSTANCE_COUNT x this, and every process
+# gets torchrun's variables (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR,
+# MASTER_PORT). 0: one per GPU of the instance (one on a CPU instance) for the example's main.py
+# (the default TRAINING.DEFAULTS); for any other script, one per instance started plainly, as
+# SageMaker runs scripts that take their rank from SM_HOSTS. A number starts that many on each
+# instance, for any script. local_process starts them on this machine, local/local_gpu in each
+# container. [HyperParameters sagemaker_torch_distributed_enabled, sagemaker_mpi_num_of_processes_per_host]
+_C.SAGEMAKER.PROCESSES_PER_HOST = 0
 # Size of the storage volume attached to each instance, in GB. [ResourceConfig.VolumeSizeInGB]
 _C.SAGEMAKER.VOLUME_SIZE_GB = 30
 # KMS key that encrypts the instance storage volume; empty uses the AWS managed key.
@@ -168,6 +176,37 @@ _C.TRAINING.DEFAULTS = "training_default_config:get_training_cfg_defaults"
 # Training YAML merged over those defaults, e.g. "configs/training_config.yaml"; empty trains on
 # the defaults. Command-line overrides of training keys apply on top of it.
 _C.TRAINING.CONFIG_FILE = ""
+
+# ---------------------------------------------------------------------------------------------- #
+# SWEEP: many jobs from one file (run with "python run_sagemaker_job.py sweep --config FILE")
+# ---------------------------------------------------------------------------------------------- #
+# A file with SWEEP.PARAMETERS is a sweep: a plain launch refuses it. Every point is an ordinary job
+# (its own resolved configs and record) with the tags sm-launcher:sweep (the sweep's id) and
+# sm-launcher:sweep-objective; "list --sweep ID" and "compare --sweep ID" find them again.
+_C.SWEEP = CN()
+# How points are chosen: "grid" (every combination of the PARAMETERS lists), "random" (MAX_JOBS draws)
+# or "bayesian" (SageMaker's own hyperparameter tuner: ml.* instance types only, and only keys the
+# job sends as hyperparameters: training keys and HYPERPARAMETERS.<name>).
+_C.SWEEP.STRATEGY = "grid"
+# Config key -> its values, any key of either config (SageMaker keys not with bayesian). A list
+# ("SOLVER.BASE_LR: [0.01, 0.003]") or a range ("SOLVER.BASE_LR: {MIN: 0.0001, MAX: 0.1, SCALE: log}",
+# SCALE linear or log; whole-number bounds give whole numbers). Ranges need random or bayesian.
+_C.SWEEP.PARAMETERS = CN(new_allowed=True)
+# What ranks the points: compare --sweep lists them best first, the bayesian tuner steers by it.
+_C.SWEEP.OBJECTIVE = CN()
+# The metric that ranks the points, a METRICS name, e.g. "validation:accuracy". [HyperParameterTuning-
+# JobObjective.MetricName]
+_C.SWEEP.OBJECTIVE.METRIC = ""
+# "maximize" or "minimize" the metric. [HyperParameterTuningJobObjective.Type]
+_C.SWEEP.OBJECTIVE.GOAL = "maximize"
+# Most jobs the sweep runs: the draws of random and bayesian; a larger grid is refused.
+# [ResourceLimits.MaxNumberOfTrainingJobs]
+_C.SWEEP.MAX_JOBS = 10
+# Most jobs running at once on SageMaker; local points always run one after another.
+# [ResourceLimits.MaxParallelTrainingJobs]
+_C.SWEEP.MAX_PARALLEL = 2
+# Seed of random's draws, so a sweep's points can be planned again.
+_C.SWEEP.SEED = 0
 
 # ---------------------------------------------------------------------------------------------- #
 # LOCAL: runs on this machine (local, local_gpu, local_process)

@@ -3,6 +3,7 @@
     python bench/launch.py [--repeat 5]
 
 Each command runs as a fresh process, as a user runs it; the median of ``--repeat`` runs is shown.
+The commands take turns (one run of each per round), so a neighbour's load falls on all of them.
 Ratios are to a bare ``python -c "import sagemaker"``, and a launch is also compared with the
 hand-written SDK script that starts the same job (bench/handwritten_launch.py), without and with an
 SDK defaults file (as SageMaker Studio and many teams have; it is also how the SDK's telemetry is
@@ -38,18 +39,25 @@ SageMaker:
 """
 
 
-def median_seconds(command: list[str], environment: dict[str, str], repeat: int) -> float:
-    """Median wall time of ``command`` over ``repeat`` runs; a failing run aborts the benchmark."""
-    times = []
+def seconds(command: list[str], environment: dict[str, str]) -> float:
+    """Wall time of one run of ``command``; a run that fails unexpectedly aborts the benchmark."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1) or (done.returncode == 1 and "Error:" not in done.stderr):
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return elapsed
+
+
+def rounds(rows: list[tuple[str, list[str], dict[str, str]]], repeat: int) -> dict[str, list[float]]:
+    """Wall times of each row's command over ``repeat`` rounds, the rows taking turns."""
+    times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
     for _ in range(repeat):
-        started = time.perf_counter()
-        done = subprocess.run(
-            command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
-        )
-        times.append(time.perf_counter() - started)
-        if done.returncode not in (0, 1) or (done.returncode == 1 and "Error:" not in done.stderr):
-            sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
-    return statistics.median(times)
+        for label, command, environment in rows:
+            times[label].append(seconds(command, environment))
+    return times
 
 
 def main() -> None:
@@ -95,17 +103,21 @@ def main() -> None:
         ("hand-written SDK script, SDK defaults file", [sys.executable, HANDWRITTEN], with_defaults),
         ("launch, SDK defaults file", [*launcher, "--config", EXAMPLE], with_defaults),
     ]
-    timings = {label: median_seconds(command, env, repeat) for label, command, env in rows}
+    times = rounds(rows, repeat)
     server.stop()
 
-    baseline = timings[rows[0][0]]
-    print(f"median of {repeat} runs each, {os.cpu_count()} CPUs")
+    medians = {label: statistics.median(runs) for label, runs in times.items()}
+    baseline = medians[rows[0][0]]
+    load = os.getloadavg()[0]
+    print(f"median of {repeat} runs each, {os.cpu_count()} CPUs, 1-minute load {load:.2f} at the end")
     print(f"{'command':<46} {'seconds':>8} {'ratio':>7}")
-    for label, seconds in timings.items():
-        print(f"{label:<46} {seconds:8.2f} {seconds / baseline:7.2f}")
+    for label, median in medians.items():
+        print(f"{label:<46} {median:8.2f} {median / baseline:7.2f}")
+    # Each round's launch over the same round's hand-written script, so drift between rounds cancels.
     for suffix in ("", ", SDK defaults file"):
-        launch, handwritten = timings[f"launch{suffix}"], timings[f"hand-written SDK script{suffix}"]
-        print(f"launch / hand-written script{suffix or ', no defaults file'}: {launch / handwritten:.2f}")
+        pairs = zip(times[f"launch{suffix}"], times[f"hand-written SDK script{suffix}"], strict=True)
+        ratio = statistics.median(launch / handwritten for launch, handwritten in pairs)
+        print(f"launch / hand-written script{suffix or ', no defaults file'}: {ratio:.2f} (median of rounds)")
 
 
 if __name__ == "__main__":

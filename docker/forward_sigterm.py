@@ -5,8 +5,9 @@ then SIGKILL after a grace period. The toolkit's ``train`` command ignores SIGTE
 not forward it, so the training script would never get the chance to save a checkpoint. This
 process runs the command (``train``) with SIGTERM ignored and, on SIGTERM, sends it to its whole
 process group: ``train`` keeps ignoring it and waits, while the training script, which installs
-its own handler, checkpoints and exits. Staying in one process group keeps the container's terminal
-for ``docker attach``.
+its own handler, checkpoints and exits. Under the per-GPU launch torchrun is in that group instead,
+and passes SIGTERM on to each of its workers (they run in sessions of their own), then SIGKILLs
+them 30 s later. Staying in one process group keeps the container's terminal for ``docker attach``.
 """
 
 import os

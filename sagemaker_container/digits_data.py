@@ -1,6 +1,6 @@
 """The data channels: each split's ``.npz`` file as a Dataset, and the job's DataLoaders.
 
-The training order is a function of (SEED, epoch) alone, sharded per host like DistributedSampler,
+The training order is a function of (SEED, epoch) alone, sharded per rank like DistributedSampler,
 so a resumed run replays the interrupted epoch's order and skips the samples it already trained on.
 """
 
@@ -49,7 +49,7 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ResumableSampler(Sampler[int]):
-    """This host's shard of an epoch's shuffled order, starting after ``skip`` samples."""
+    """This rank's shard of an epoch's shuffled order, starting after ``skip`` samples."""
 
     def __init__(self, dataset: TensorDataset, rank: int, world_size: int, seed: int) -> None:
         self._shard = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed)
@@ -101,7 +101,7 @@ def start_epoch(loader: DataLoader, seed: int, epoch: int, skip_batches: int) ->
 def validation_loader(
     dataset: TensorDataset, batch_size: int, rank: int, world_size: int, num_workers: int, pin_memory: bool
 ) -> DataLoader:
-    """Every ``world_size``-th sample from ``rank`` on, in order, so hosts split the set without padding."""
+    """Every ``world_size``-th sample from ``rank`` on, in order, so ranks split the set without padding."""
     return DataLoader(
         dataset,
         batch_size=batch_size,

@@ -1,7 +1,7 @@
 """The steps the job repeats: one (possibly resumed) training epoch, and one validation pass.
 
-On a GPU the forward pass runs under float16 autocast with a gradient scaler; on CPU both are off
-and the step is plain float32.
+The forward pass runs under autocast in the dtype the job's precision names (none: float32); the
+gradient scaler is on only for float16 (see precision.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 
 @dataclass
 class EpochProgress:
-    """The epoch in flight: steps done, and this host's summed loss and sample count so far."""
+    """The epoch in flight: steps done, and this process's summed loss and sample count so far."""
 
     steps: int = 0
     loss_sum: float = 0.0
@@ -31,10 +31,12 @@ def train_epoch(
     scaler: torch.amp.GradScaler,
     progress: EpochProgress,
     should_stop: Callable[[], bool],
+    autocast_dtype: torch.dtype | None = None,
 ) -> bool:
     """Train on the loader's batches, updating ``progress``; False when ``should_stop`` cut it short.
 
-    ``should_stop`` is asked before each step, so a stop lands between whole steps.
+    ``should_stop`` is asked before each step, so a stop lands between whole steps. The forward
+    pass runs under autocast in ``autocast_dtype``, in float32 when it is None.
     """
     model.train()
     device = next(model.parameters()).device
@@ -48,7 +50,7 @@ def train_epoch(
             break
         images = images.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=scaler.is_enabled()):
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             loss = F.cross_entropy(model(images), labels)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -63,15 +65,15 @@ def train_epoch(
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, loader: DataLoader, use_amp: bool) -> list[float]:
-    """This host's summed loss, correct predictions and sample count over ``loader``."""
+def evaluate(model: torch.nn.Module, loader: DataLoader, autocast_dtype: torch.dtype | None) -> list[float]:
+    """This process's summed loss, correct predictions and sample count over ``loader``."""
     model.eval()
     device = next(model.parameters()).device
     totals = torch.zeros(3, dtype=torch.float64, device=device)
     for images, labels in loader:
         images = images.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             logits = model(images)
         loss = F.cross_entropy(logits.float(), labels, reduction="sum")
         correct = (logits.argmax(dim=1) == labels).sum()

@@ -2,6 +2,8 @@
 
 SageMaker shows the failure file's first 1024 characters as the job's FailureReason, so user errors
 are reported as their message alone and internal errors as type, message and innermost frames.
+The processes of one host share the file; the first failure is kept, as the toolkit keeps it: when
+one rank fails, the others stop because of it, and their reasons would hide the cause.
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ def describe_internal_error(error: BaseException) -> str:
 
 
 def write_failure(reason: str) -> None:
-    """Write the failure file, cut to SageMaker's FailureReason size; never raises."""
+    """Write the failure file, cut to SageMaker's FailureReason size, unless one exists; never raises."""
     path = paths.failure_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(reason[:FAILURE_REASON_LIMIT])
+        with path.open("x") as file:
+            file.write(reason[:FAILURE_REASON_LIMIT])
+    except FileExistsError:
+        print(f"Kept the failure file {path} an earlier failure wrote.", file=sys.stderr, flush=True)
     except OSError as error:
         print(f"Could not write the failure file {path}: {error}", file=sys.stderr, flush=True)

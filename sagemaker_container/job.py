@@ -1,9 +1,10 @@
 """The training job: build everything from the config, resume, train, checkpoint and export.
 
-Checkpoints: only the first host writes them (every host's checkpoint folder syncs to the same S3
-prefix, so several writers would overwrite each other); on start the first host loads the newest
-valid one and sends it to the others, so every host resumes from the same state. Each host's RNG
-state and running loss travel inside it, one entry per host.
+One process per GPU (or per host), data-parallel: each rank trains on its shard of every epoch
+with SOLVER.BATCH_SIZE samples per step. Checkpoints: only global rank 0 writes them (every host's
+checkpoint folder syncs to the same S3 prefix, so several writers would overwrite each other); on
+start rank 0 loads the newest valid one and sends it to the others, so every rank resumes from the
+same state. Each rank's RNG state and running loss travel inside it, one entry per rank.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from yacs.config import CfgNode
 
 import builders
@@ -22,42 +22,49 @@ import engine
 import export
 import metrics
 import paths
+import precision
 import rng
-from distributed import Cluster
+from distributed import Cluster, StopVote
 from job_errors import ConfigError, StoppedBySignal
 from preemption import StopFlag
 
 logger = logging.getLogger(__name__)
 
-_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "scaler", "epoch", "step", "history", "hosts")
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "scaler", "epoch", "step", "history", "ranks")
 
 
 def run(cfg: CfgNode) -> None:
-    """Train on every host, then have the first host write the model and metrics."""
-    # One process per host, on its first GPU when it has one.
-    device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
-    cluster = distributed.read_cluster(device)
+    """Train on every process, then have global rank 0 write the model and metrics."""
     stop_flag = StopFlag()
     stop_flag.install()
-    distributed.start(cluster)
+    cluster = distributed.start(distributed.read_world())
     try:
-        job = TrainingJob(cfg, cluster, stop_flag)
+        chosen = precision.choose(cfg.SOLVER.PRECISION, cluster.device)
+        if cluster.is_main:
+            logger.info("Training with %s, precision %s", cluster.describe(), chosen.describe())
+            if cluster.cpu_reason:
+                logger.info("Every rank trains on the CPU over gloo: %s.", cluster.cpu_reason)
+        job = TrainingJob(cfg, cluster, chosen, stop_flag)
         job.fit()
         job.finish()
         # SageMaker local mode stops every container once one exits: the others wait here until
-        # the first host has written the model.
+        # rank 0 has written the model.
         cluster.barrier()
     finally:
         distributed.stop(cluster)
 
 
 class TrainingJob:
-    """The data, network, optimizer and progress of one host's share of the job."""
+    """The data, network, optimizer and progress of one process's share of the job."""
 
-    def __init__(self, cfg: CfgNode, cluster: Cluster, stop_flag: StopFlag) -> None:
+    def __init__(
+        self, cfg: CfgNode, cluster: Cluster, chosen: precision.Precision, stop_flag: StopFlag
+    ) -> None:
         self.cfg = cfg
         self.cluster = cluster
+        self.precision = chosen
         self.stop_flag = stop_flag
+        self.stop_vote = StopVote(cluster)
         self.checkpoint_dir = paths.checkpoint_dir()
         self.checkpoint_writer = checkpoints.BackgroundWriter(self.checkpoint_dir, cfg.CHECKPOINT.KEEP_LAST)
         use_cuda = cluster.device.type == "cuda"
@@ -73,14 +80,10 @@ class TrainingJob:
             validation_set, cfg.SOLVER.BATCH_SIZE, rank, world_size, workers, use_cuda
         )
         self.network = builders.build_network(cfg).to(cluster.device)
-        self.model: torch.nn.Module = self.network
-        if cluster.is_distributed:
-            self.model = DistributedDataParallel(
-                self.network, device_ids=[cluster.device] if use_cuda else None
-            )
+        self.model = distributed.data_parallel(self.network, cluster, train_set.tensors[0][:1])
         self.optimizer = builders.build_optimizer(self.network, cfg)
         self.scheduler = builders.build_scheduler(self.optimizer, cfg, len(self.train_loader))
-        self.scaler = torch.amp.GradScaler(cluster.device.type, enabled=use_cuda)
+        self.scaler = torch.amp.GradScaler(cluster.device.type, enabled=chosen.uses_scaler)
         self.epoch = 0
         self.progress = engine.EpochProgress()
         self.history: list[dict[str, float]] = []
@@ -99,6 +102,7 @@ class TrainingJob:
                 self.scaler,
                 self.progress,
                 self._should_stop,
+                self.precision.autocast_dtype,
             )
             if not finished:
                 self._save_checkpoint(background=False)
@@ -111,12 +115,17 @@ class TrainingJob:
             self.progress = engine.EpochProgress()
             if period and self.epoch % period == 0:
                 self._save_checkpoint(background=True)
+        # A stop asked for during the last step comes too late to matter: the job is done.
+        self.stop_vote.settle()
         self.checkpoint_writer.wait()
 
     def finish(self) -> None:
-        """Log this host's weights digest; the first host writes the model and the metrics."""
+        """Log this rank's weights digest; global rank 0 writes the model and the metrics."""
         logger.info(
-            "Host %s final weights sha256=%s", self.cluster.current_host, export.weights_digest(self.network)
+            "Host %s final weights sha256=%s (rank %d)",
+            self.cluster.current_host,
+            export.weights_digest(self.network),
+            self.cluster.rank,
         )
         if self.cluster.is_main:
             export.write_model(self.network, self.cfg, paths.model_dir())
@@ -124,11 +133,11 @@ class TrainingJob:
             logger.info("Wrote the model to %s and metrics to %s", paths.model_dir(), paths.output_data_dir())
 
     def _should_stop(self) -> bool:
-        return self.cluster.any(self.stop_flag.requested)
+        return self.stop_vote(self.stop_flag.requested)
 
     def _validate(self) -> None:
         loss_sum, samples = self.cluster.sum([self.progress.loss_sum, float(self.progress.samples)])
-        scores = engine.evaluate(self.network, self.validation_loader, self.scaler.is_enabled())
+        scores = engine.evaluate(self.network, self.validation_loader, self.precision.autocast_dtype)
         validation_loss, correct, count = self.cluster.sum(scores)
         record = {
             "epoch": self.epoch,
@@ -142,8 +151,12 @@ class TrainingJob:
 
     def _save_checkpoint(self, background: bool) -> None:
         """Checkpoint the current state; a periodic save is written while training goes on."""
-        mine = {"rng": rng.capture(), "loss_sum": self.progress.loss_sum, "samples": self.progress.samples}
-        per_host = self.cluster.gather(mine)
+        mine = {
+            "rng": rng.capture(self.cluster.device),
+            "loss_sum": self.progress.loss_sum,
+            "samples": self.progress.samples,
+        }
+        per_rank = self.cluster.gather(mine)
         if not self.cluster.is_main:
             return
         state = {
@@ -154,7 +167,7 @@ class TrainingJob:
             "epoch": self.epoch,
             "step": self.progress.steps,
             "history": self.history,
-            "hosts": per_host,
+            "ranks": per_rank,
         }
         if background:
             path = self.checkpoint_writer.submit(state, self.epoch, self.progress.steps)
@@ -175,10 +188,11 @@ class TrainingJob:
             logger.info("No checkpoint in %s: training from scratch.", self.checkpoint_dir)
             return
         path, state = found
-        if len(state["hosts"]) != self.cluster.world_size:
+        if len(state["ranks"]) != self.cluster.world_size:
             raise ConfigError(
-                f"Checkpoint {path} was saved by {len(state['hosts'])} hosts but this job has "
-                f"{self.cluster.world_size}; resume with the same instance count or clear the checkpoints."
+                f"Checkpoint {path} was saved by {len(state['ranks'])} processes but this job has "
+                f"{self.cluster.describe()}; resume with the same instance count and "
+                "SAGEMAKER.PROCESSES_PER_HOST (and as many GPUs per instance), or clear the checkpoints."
             )
         self.network.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -187,9 +201,9 @@ class TrainingJob:
             self.scaler.load_state_dict(state["scaler"])
         self.epoch = state["epoch"]
         self.history = state["history"]
-        mine = state["hosts"][self.cluster.rank]
+        mine = state["ranks"][self.cluster.rank]
         self.progress = engine.EpochProgress(state["step"], mine["loss_sum"], mine["samples"])
-        rng.restore(mine["rng"])
+        rng.restore(mine["rng"], self.cluster.device)
         logger.info(
             "Resumed from %s: epoch %d done, %d steps into the next.", path, self.epoch, self.progress.steps
         )

@@ -4,15 +4,18 @@ On SageMaker the config comes from the ``config`` channel and the hyperparameter
 passes the hyperparameters as ``--KEY VALUE`` arguments, which are ignored here in favour of
 hyperparameters.json. By hand: ``python main.py --config-file my_training.yaml``.
 Exit codes: 0 done, 1 failed (see output/failure), 143 stopped by SIGTERM after a checkpoint.
+Started by torchrun (``torchrun --nproc_per_node 2 main.py``), it is one rank of a data-parallel job.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+import paths
 from failure import run_guarded
 
 
@@ -41,7 +44,9 @@ def main(argv: list[str]) -> int:
         from job_config import load_training_config
 
         cfg = load_training_config(args.config_file)
-        logging.getLogger("main").info("Training config:\n%s", cfg.dump())
+        # Once per job under torchrun (global rank 0), once per host otherwise.
+        if os.environ.get(paths.RANK_ENV, "0") == "0":
+            logging.getLogger("main").info("Training config:\n%s", cfg.dump())
         job.run(cfg)
 
     return run_guarded(train)

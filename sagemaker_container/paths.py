@@ -18,10 +18,16 @@ DEFAULT_BASE_DIR = "/opt/ml"
 CHANNEL_ENV_PREFIX = "SM_CHANNEL_"
 MODEL_DIR_ENV = "SM_MODEL_DIR"
 OUTPUT_DATA_DIR_ENV = "SM_OUTPUT_DATA_DIR"
-# Rendezvous of a multi-host job; unset means the first host's name and DEFAULT_MASTER_PORT.
+# Rendezvous of a multi-process job; unset means the first host's name and DEFAULT_MASTER_PORT.
 MASTER_ADDR_ENV = "MASTER_ADDR"
 MASTER_PORT_ENV = "MASTER_PORT"
 DEFAULT_MASTER_PORT = 29500
+# This process's place in the job, as torchrun sets it: global rank, rank on this host, and the
+# number of processes in the job and on this host. Unset: one process per host.
+RANK_ENV = "RANK"
+LOCAL_RANK_ENV = "LOCAL_RANK"
+WORLD_SIZE_ENV = "WORLD_SIZE"
+LOCAL_WORLD_SIZE_ENV = "LOCAL_WORLD_SIZE"
 # The channel that carries the launcher's resolved configs, and the training config inside it.
 CONFIG_CHANNEL = "config"
 TRAINING_CONFIG_FILE = "training_config.yaml"

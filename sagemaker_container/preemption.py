@@ -2,10 +2,10 @@
 
 The training loop polls the flag between steps, so the step in flight finishes, a checkpoint is
 saved and the job exits with ``StoppedBySignal`` well within SageMaker's grace period.
-In the image, SIGTERM reaches only PID 1, and the toolkit's ``train`` neither forwards it nor
-survives it. Start it as ``tini -g -- sh -c "trap '' TERM; exec train"``: tini signals the whole
-process group, ``train`` keeps ignoring the signal (an inherited disposition) and waits for this
-script, which replaces the ignore with the handler below.
+In the image, SIGTERM reaches only PID 1, which passes it to its process group
+(docker/forward_sigterm.py); the toolkit's ``train`` ignores it. A script run once per host gets it
+there; under torchrun (one process per GPU) the workers run in sessions of their own, and torchrun
+sends each of them SIGTERM, then SIGKILL 30 s later: checkpointing must fit in that time.
 """
 
 from __future__ import annotations

@@ -19,24 +19,24 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def capture() -> dict[str, Any]:
-    """This process's generator states."""
+def capture(device: torch.device) -> dict[str, Any]:
+    """This process's generator states; of the GPUs, only ``device``'s (each rank keeps its own)."""
     kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached_gaussian],
         "torch": torch.get_rng_state(),
     }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def restore(state: dict[str, Any]) -> None:
+def restore(state: dict[str, Any], device: torch.device) -> None:
     """Put back the generator states ``capture`` returned."""
     random.setstate(state["python"])
     kind, keys, position, has_gauss, cached_gaussian = state["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached_gaussian))
     torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)

@@ -30,7 +30,7 @@ _C.DATA.VALIDATION_CHANNEL = "validation"
 # File name of the split inside each channel folder: a NumPy .npz with arrays "images" (N, 8, 8)
 # float32 in [0, 1] and "labels" (N,) int64.
 _C.DATA.FILE_NAME = "digits.npz"
-# DataLoader worker processes per host; 0 loads in the training process.
+# DataLoader worker processes per training process; 0 loads in the training process.
 _C.DATA.NUM_WORKERS = 0
 
 # ---------------------------------------------------------------------------------------------- #
@@ -52,7 +52,8 @@ _C.MODEL.NUM_CLASSES = 10
 _C.SOLVER = CN()
 # Passes over the training split.
 _C.SOLVER.EPOCHS = 15
-# Samples per step on each host (the global batch is BATCH_SIZE x number of hosts).
+# Samples per step in each training process: the global batch is BATCH_SIZE x the world size
+# (hosts x SAGEMAKER.PROCESSES_PER_HOST, one process per GPU by default).
 _C.SOLVER.BATCH_SIZE = 64
 # Peak learning rate of the optimizer.
 _C.SOLVER.BASE_LR = 0.003
@@ -62,6 +63,10 @@ _C.SOLVER.WEIGHT_DECAY = 0.0001
 _C.SOLVER.OPTIMIZER = "adamw"
 # Learning-rate schedule: "cosine" (decays to zero over EPOCHS) or "constant".
 _C.SOLVER.LR_SCHEDULE = "cosine"
+# Precision of the forward pass: "auto" (bfloat16 autocast on GPUs that run it natively, Ampere and
+# later; float16 autocast with a gradient scaler on older GPUs; float32 on the CPU), or "bf16",
+# "fp16", "fp32" to force one (bf16 is refused on a GPU older than Ampere).
+_C.SOLVER.PRECISION = "auto"
 
 # ---------------------------------------------------------------------------------------------- #
 # Checkpoints: spot interruption and restart
@@ -78,6 +83,7 @@ _C.CHECKPOINT.KEEP_LAST = 2
 # ---------------------------------------------------------------------------------------------- #
 OPTIMIZERS = ("adamw", "sgd")
 LR_SCHEDULES = ("cosine", "constant")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 VALUE_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("SOLVER.EPOCHS", lambda v: v >= 1, "at least 1"),
     ("SOLVER.BATCH_SIZE", lambda v: v >= 1, "at least 1"),
@@ -85,6 +91,7 @@ VALUE_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("SOLVER.WEIGHT_DECAY", lambda v: v >= 0, "0 or more"),
     ("SOLVER.OPTIMIZER", lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
     ("SOLVER.LR_SCHEDULE", lambda v: v in LR_SCHEDULES, f"one of {', '.join(LR_SCHEDULES)}"),
+    ("SOLVER.PRECISION", lambda v: v in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
     ("MODEL.CONV_CHANNELS", lambda v: len(v) > 0 and min(v) >= 1, "a non-empty list of positive ints"),
     ("MODEL.HIDDEN_UNITS", lambda v: v >= 1, "at least 1"),
     ("MODEL.DROPOUT", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),

@@ -83,17 +83,17 @@ def aws_fault_message(
         )
     if isinstance(error, EndpointConnectionError):
         return (
-            f"{action}: could not reach the AWS endpoint ({_one_line(str(error))}). Check the network, the "
+            f"{action}: could not reach the AWS endpoint ({one_line(str(error))}). Check the network, the "
             "region and AWS_ENDPOINT_URL if you set one."
         )
     if isinstance(error, BotoCoreError | S3UploadFailedError | S3TransferFailedError):
         # Connection closed or reset, timeouts, TLS and proxy failures, and S3 transfers that gave up.
         if "NoSuchBucket" in str(error):
             return (
-                f"{action} failed: the bucket does not exist ({_one_line(str(error))}). Check S3.BUCKET and "
+                f"{action} failed: the bucket does not exist ({one_line(str(error))}). Check S3.BUCKET and "
                 "the region, or create the bucket."
             )
-        detail = f"{type(error).__name__}: {_one_line(str(error))}"
+        detail = f"{type(error).__name__}: {one_line(str(error))}"
         return f"{action} failed: the connection to AWS broke ({detail}). Check the network and try again."
     return None
 
@@ -137,10 +137,11 @@ def client_error_message(error: Any, action: str, permission: str | None, job: s
             "your request), so whether it took effect is unknown. Check the job with "
             f"'{CLI_COMMAND} show {job or 'JOB'}' and try again."
         )
-    return f"{action} failed: {code}: {_one_line(message)}"
+    return f"{action} failed: {code}: {one_line(message)}"
 
 
-def _one_line(text: str, limit: int = 400) -> str:
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` as one line of at most ``limit`` characters, without markup, for an error paragraph."""
     text = re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,11 +1,14 @@
 """A click group whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
 
 It is also where every command's Ctrl-C and stray AWS or network fault end: Ctrl-C exits 130 with one
-line, and an AWS fault no command translated becomes one paragraph instead of a traceback.
+line, and an AWS fault no command translated becomes one paragraph instead of a traceback. And it
+keeps the interpreter's shutdown from spending most of a second on garbage collection.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 from typing import Any
 
 import click
@@ -27,6 +30,17 @@ class DefaultCommandGroup(click.Group):
     def __init__(self, *args, default_command: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.default_command = default_command
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; at exit, skip the collector's last pass over the SageMaker SDK's objects.
+
+        Interpreter shutdown collects garbage over every live object, some 250,000 once the SDK is
+        imported: 0.6-0.8 s of each launch. Frozen objects are left out of that pass; the memory goes
+        back to the system when the process ends all the same.
+        """
+        atexit.unregister(gc.freeze)
+        atexit.register(gc.freeze)
+        return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[ARGUMENTS_KEY] = list(args)

@@ -35,6 +35,9 @@ BASE_KEY = "_BASE_"
 SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"
 COMMAND_LINE = "the command line"
 YAML_SUFFIXES = (".yaml", ".yml")
+# Free-form sections whose entries are a list of values or a mapping of values (a sweep's parameters:
+# "SOLVER.BASE_LR: [0.01, 0.001]" or "{MIN: 0.001, MAX: 0.1, SCALE: log}"), not one text.
+LIST_VALUED_SECTIONS = ("SWEEP.PARAMETERS.",)
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,10 @@ def merge_mapping(
         if key not in node:
             if not node.is_new_allowed():
                 raise LauncherError(_unknown_key_message(full_key, source, node, prefix, schema))
-            node[key] = _free_entry_value(value, full_key, source)
+            if prefix in LIST_VALUED_SECTIONS:
+                node[key] = _list_or_range_value(value, full_key, source)
+            else:
+                node[key] = _free_entry_value(value, full_key, source)
         elif isinstance(node[key], CfgNode):
             if not isinstance(value, dict):
                 raise LauncherError(
@@ -348,6 +354,18 @@ def _free_entry_value(value: Any, key: str, source: str) -> str:
         f"{source}: '{clipped(key)}' takes one text value, got {shown(value)}. Write empty text as '' "
         "and quote text that YAML would read as a list or mapping."
     )
+
+
+def _list_or_range_value(value: Any, key: str, source: str) -> list[Any] | CfgNode:
+    """A list of plain values, or a mapping of plain values as a node; the sweep judges their meaning."""
+    data = plain(value)
+    items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else None
+    if items is None or any(isinstance(item, dict | list | tuple | type(None)) for item in items):
+        raise LauncherError(
+            f"{source}: '{clipped(key)}' takes a list of values (e.g. [0.01, 0.001]) or a range "
+            f"(e.g. {{MIN: 0.001, MAX: 0.1, SCALE: log}}), got {shown(value)}."
+        )
+    return CfgNode(data) if isinstance(data, dict) else data
 
 
 def _type_words(default: Any) -> str:

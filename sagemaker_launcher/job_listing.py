@@ -10,7 +10,7 @@ from typing import Any
 from sagemaker_launcher.aws_errors import RECORD_READERS, aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_lookup import parse_record, read_s3_bytes, record_text, record_value
-from sagemaker_launcher.job_plan import RECORD_FILE, TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT
+from sagemaker_launcher.job_plan import RECORD_FILE, TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_SWEEP
 from sagemaker_launcher.job_timing import duration_seconds, format_seconds, spot_savings
 from sagemaker_launcher.terminal_text import printable
 
@@ -35,9 +35,15 @@ class JobRow:
 
 
 def list_jobs(
-    region: str | None, limit: int, experiment: str | None, status: str | None, include_all: bool
+    region: str | None,
+    limit: int,
+    experiment: str | None,
+    status: str | None,
+    include_all: bool,
+    sweep: str | None = None,
 ) -> tuple[list[JobRow], list[str]]:
-    """The newest ``limit`` jobs matching the filters, and notes on what could not be read.
+    """The newest ``limit`` jobs matching the filters (``sweep``: a sweep's id, see sweeps.py), and notes
+    on what could not be read.
 
     One Search call returns a page of 100 jobs with their tags and timings, so the cost is one call per
     100 jobs plus one parallel S3 read per row shown (for who launched it).
@@ -49,6 +55,8 @@ def list_jobs(
     # "vision/" names a folder of experiments: matched below, since Search has no prefix operator for tags.
     if experiment and not experiment.endswith("/"):
         filters.append({"Name": f"Tags.{TAG_EXPERIMENT}", "Operator": "Equals", "Value": experiment})
+    if sweep:
+        filters.append({"Name": f"Tags.{TAG_SWEEP}", "Operator": "Equals", "Value": sweep})
     request: dict[str, Any] = {
         "Resource": "TrainingJob",
         "SortBy": "CreationTime",
@@ -65,6 +73,7 @@ def list_jobs(
             (include_all or TAG_EXPERIMENT in tags or bool(experiment))
             and (not experiment or _in_experiment(tags.get(TAG_EXPERIMENT, ""), experiment))
             and (not status or job.get("TrainingJobStatus") == status)
+            and (not sweep or tags.get(TAG_SWEEP) == sweep)
         )
 
     jobs: list[dict[str, Any]] = []

@@ -24,6 +24,7 @@ from typing import Any
 from yacs.config import CfgNode
 
 from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_items
+from sagemaker_launcher.distribution import distribution_hyperparameters
 from sagemaker_launcher.run_modes import image_entry_point, is_local
 
 CONFIG_CHANNEL = "config"
@@ -51,6 +52,9 @@ TAG_EXPERIMENT = "sm-launcher:experiment"
 TAG_GIT_COMMIT = "sm-launcher:git-commit"
 TAG_CONFIG = "sm-launcher:config"
 TAG_PARENT_JOB = "sm-launcher:parent-job"
+# A sweep's points carry these through SAGEMAKER.TAGS (see sweeps.py): its id, and "maximize METRIC".
+TAG_SWEEP = "sm-launcher:sweep"
+TAG_SWEEP_OBJECTIVE = "sm-launcher:sweep-objective"
 LAUNCHER_TAG_KEYS = (TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_CONFIG, TAG_PARENT_JOB)
 _TIMESTAMP = "%Y%m%d-%H%M%S"
 _RANDOM_HEX_DIGITS = 4
@@ -126,7 +130,8 @@ def hyperparameters_of(configs: ResolvedConfigs) -> dict[str, Any]:
 
     The training keys go only to the example's main.py (which applies them over the config channel),
     then the script's own HYPERPARAMETERS; code baked into the image is named here, since the SDK only
-    names the program itself when it uploads SOURCE_DIR.
+    names the program itself when it uploads SOURCE_DIR; the switch of the image's per-GPU launch
+    comes last (distribution.py).
     """
     values: dict[str, Any] = {}
     if configs.training is not None and configs.training_defaults.sends_training_keys:
@@ -136,6 +141,7 @@ def hyperparameters_of(configs: ResolvedConfigs) -> dict[str, Any]:
     program = image_entry_point(configs.sagemaker)
     if program:
         values[ENTRY_POINT_HYPERPARAMETER] = program
+    values.update(distribution_hyperparameters(configs.sagemaker))
     return values
 
 

@@ -60,8 +60,9 @@ def dry_run_request(
     configs: ResolvedConfigs, parent_job: str | None = None, code_uri: str | None = None
 ) -> dict[str, Any]:
     """The CreateTrainingJob request a launch would send; sends nothing and writes nothing."""
-    from sagemaker_launcher.sagemaker_job import create_training_job
+    from sagemaker_launcher.sagemaker_job import create_training_job, preload_sdk
 
+    preload_sdk()
     plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state(), parent_job, code_uri)
     return create_training_job(configs.sagemaker, plan, send=False)
 
@@ -80,12 +81,13 @@ def launch_on_sagemaker(
     """
     from sagemaker_launcher.sagemaker_job import create_training_job, preload_sdk
 
-    preload_sdk()
     cfg = configs.sagemaker
     region = cfg.SAGEMAKER.REGION
+    storage = JobStorage(region)
+    _import_before_the_sdk(storage, region)
+    preload_sdk()
     git = git_state()
     plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job, code_uri)
-    storage = JobStorage(region)
     with aws_errors(f"Preparing job {plan.job_name}", None, plan.job_name):
         record = build_record(configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(region))
         _require_new_job(storage, plan, region)
@@ -101,6 +103,16 @@ def launch_on_sagemaker(
 
         create_training_job(cfg, plan, send=True, before_send=keep_request)
     return plan
+
+
+def _import_before_the_sdk(storage: JobStorage, region: str) -> None:
+    """Make a client of each service the launch calls, and import its progress bar, before
+    ``preload_sdk``: the launch's own work then imports no package the SDK's import is half-way through."""
+    import tqdm  # noqa: F401
+
+    aws_client("sts", region)
+    aws_client("sagemaker", region)
+    _ = storage.client
 
 
 def _require_new_job(storage: JobStorage, plan: JobPlan, region: str) -> None:
@@ -186,6 +198,4 @@ def write_config_channel(
 
 def _caller_arn(region: str) -> str | None:
     """The AWS identity launching the job, for the record."""
-    import boto3
-
-    return boto3.client("sts", region_name=region).get_caller_identity()["Arn"]
+    return aws_client("sts", region).get_caller_identity()["Arn"]

@@ -1,9 +1,11 @@
-"""Host mode (``local_process``): the entry point runs here as a plain process, no Docker, no AWS.
+"""Host mode (``local_process``): the entry point runs here as plain processes, no Docker, no AWS.
 
 Each host gets an ``/opt/ml``-shaped tree and the ``SM_*`` environment and arguments that the
 sagemaker-training toolkit itself computes for it, so the script sees what it sees on SageMaker.
-The first host keeps the terminal, so ``breakpoint()`` stops in pdb right there (and
-``PYTHONBREAKPOINT=pudb.set_trace`` gives pudb). Several hosts run as processes on loopback.
+Each host starts the processes the image's toolkit would (distribution.py): the script once, or
+once per GPU (or SAGEMAKER.PROCESSES_PER_HOST) with the variables torchrun sets, all meeting on
+loopback. The first process of the first host keeps the terminal, so ``breakpoint()`` stops in pdb
+right there (and ``PYTHONBREAKPOINT=pudb.set_trace`` gives pudb).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from sagemaker_launcher.distribution import processes_per_host
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.local_layout import HostTree
 
@@ -33,8 +37,11 @@ json.dump({"env": env.to_env_vars(), "args": env.to_cmd_args()}, sys.stdout)
 """
 DISTRIBUTED_PORT_ENV = "MASTER_PORT"
 DISTRIBUTED_ADDRESS_ENV = "MASTER_ADDR"
-# Lines of a host's stderr kept for the failure reason of a script that crashed without a failure file.
+# Lines of a process's stderr kept for the failure reason of a script that crashed without a failure file.
 ERROR_TAIL_LINES = 20
+# After one process fails, the others get SIGTERM and this long before SIGKILL, as torchrun gives them.
+STOP_GRACE_S = 30
+_POLL_S = 0.1
 
 
 def toolkit_environment(tree: HostTree) -> tuple[dict[str, str], list[str]]:
@@ -96,6 +103,36 @@ class _StderrTail:
         return list(self.lines)
 
 
+def rank_environment(
+    host_index: int, host_count: int, local_rank: int, per_host: int, address: str, port: str
+) -> dict[str, str]:
+    """The variables torchrun gives one of its workers: its place in the job and the rendezvous."""
+    rank = host_index * per_host + local_rank
+    return {
+        "RANK": str(rank),
+        "LOCAL_RANK": str(local_rank),
+        "GROUP_RANK": str(host_index),
+        "ROLE_RANK": str(rank),
+        "WORLD_SIZE": str(host_count * per_host),
+        "LOCAL_WORLD_SIZE": str(per_host),
+        "GROUP_WORLD_SIZE": str(host_count),
+        "ROLE_WORLD_SIZE": str(host_count * per_host),
+        "MASTER_ADDR": address,
+        "MASTER_PORT": port,
+    }
+
+
+@dataclass
+class _Process:
+    """One started process of a host, with its stderr tail, and its exit code and time once it ended."""
+
+    host: str
+    process: subprocess.Popen[bytes]
+    tail: _StderrTail
+    code: int | None = None
+    ended: float = 0.0
+
+
 def run_hosts(
     trees: list[HostTree],
     source_dir: Path,
@@ -104,23 +141,26 @@ def run_hosts(
     echo: Callable[[str], None],
     python_path: Path | None = None,
 ) -> dict[str, HostExit]:
-    """Run the entry point once per host and return how each host's process ended.
+    """Run the entry point on every host, as many times as its toolkit would; say how each host ended.
 
     ``job_environment`` is SAGEMAKER.ENVIRONMENT, which SageMaker sets in the container too;
     ``python_path`` holds the code folder's own requirements when they had to be installed. The
-    first host inherits the terminal; the others get no stdin, so only one prompt waits. Each
-    host's stderr passes through ``echo``.
+    first process inherits the terminal; the others get no stdin, so only one prompt waits. Each
+    process's stderr passes through ``echo``. When one process fails, the others are stopped, as
+    torchrun stops a failed worker's peers and SageMaker a failed host's.
     """
-    port = str(free_port())
-    processes: dict[str, tuple[subprocess.Popen[bytes], _StderrTail]] = {}
-    for index, tree in enumerate(trees):
+    address, port = "127.0.0.1", str(free_port())
+    started: list[_Process] = []
+    for host_index, tree in enumerate(trees):
         variables, arguments = toolkit_environment(tree)
+        framework_parameters = json.loads(variables["SM_FRAMEWORK_PARAMS"])
+        per_host = processes_per_host(framework_parameters, int(variables["SM_NUM_GPUS"]))
         environment = {
             **os.environ,
             **job_environment,
             **variables,
             "SAGEMAKER_BASE_DIR": str(tree.base_dir),
-            DISTRIBUTED_ADDRESS_ENV: "127.0.0.1",
+            DISTRIBUTED_ADDRESS_ENV: address,
             DISTRIBUTED_PORT_ENV: port,
             "PYTHONUNBUFFERED": "1",
         }
@@ -128,21 +168,60 @@ def run_hosts(
             environment["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [str(python_path), environment.get("PYTHONPATH")])
             )
-        process = subprocess.Popen(
-            [sys.executable, entry_point, *arguments],
-            cwd=source_dir,
-            env=environment,
-            stdin=None if index == 0 else subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        processes[tree.host] = (process, _StderrTail(process.stderr, echo))
-
-    def wait_all() -> dict[str, HostExit]:
-        return {host: HostExit(process.wait(), tail.finish()) for host, (process, tail) in processes.items()}
-
+        if per_host and per_host > 1:
+            # torchrun's default: several processes' thread pools would otherwise fight for the cores.
+            environment.setdefault("OMP_NUM_THREADS", "1")
+        for local_rank in range(per_host or 1):
+            ranked = environment
+            if per_host:
+                ranked = {
+                    **environment,
+                    **rank_environment(host_index, len(trees), local_rank, per_host, address, port),
+                }
+            process = subprocess.Popen(
+                [sys.executable, entry_point, *arguments],
+                cwd=source_dir,
+                env=ranked,
+                stdin=None if not started else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            started.append(_Process(tree.host, process, _StderrTail(process.stderr, echo)))
     try:
-        return wait_all()
+        _wait(started, echo)
     except KeyboardInterrupt:
         echo("Interrupted: waiting for the hosts to stop.")
-        wait_all()
-        raise KeyboardInterrupt("the hosts have stopped; the run's files stay in its folder") from None
+        _wait(started, echo)
+    return _host_exits(started)
+
+
+def _wait(started: list[_Process], echo: Callable[[str], None]) -> None:
+    """Wait for every process; after the first failure, stop the rest (SIGTERM, then SIGKILL)."""
+    kill_at: float | None = None
+    running = [entry for entry in started if entry.code is None]
+    while running:
+        for entry in list(running):
+            entry.code = entry.process.poll()
+            if entry.code is None:
+                continue
+            entry.ended = time.monotonic()
+            running.remove(entry)
+            if entry.code and kill_at is None and running:
+                echo(f"A process of host {entry.host} exited with code {entry.code}: stopping the others.")
+                kill_at = time.monotonic() + STOP_GRACE_S
+                for other in running:
+                    other.process.terminate()
+        if kill_at is not None and time.monotonic() > kill_at:
+            for other in running:
+                other.process.kill()
+        if running:
+            time.sleep(_POLL_S)
+
+
+def _host_exits(started: list[_Process]) -> dict[str, HostExit]:
+    """Each host's first failure in exit order (its code and error tail), else code 0."""
+    exits: dict[str, HostExit] = {}
+    for entry in sorted(started, key=lambda entry: entry.ended):
+        tail = entry.tail.finish()
+        if entry.host not in exits or (entry.code and not exits[entry.host].code):
+            exits[entry.host] = HostExit(entry.code or 0, tail)
+    return exits

@@ -9,18 +9,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_launcher.aws_errors import aws_client, one_line
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
 from sagemaker_launcher.run_modes import LOCAL_REGION
 
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"
+# Where the SDK looks for a team's defaults files, besides its default locations.
+SDK_DEFAULTS_VARIABLES = ("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", "SAGEMAKER_USER_CONFIG_OVERRIDE")
 # SDK defaults that opt out of telemetry (SchemaVersion is required by the SDK's schema).
 TELEMETRY_OPT_OUT = {
     "SchemaVersion": "1.0",
@@ -34,15 +39,83 @@ def _quiet_sdk_environment() -> None:
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     for name in ("sagemaker.config", "sagemaker.telemetry"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # On import the SDK builds a JumpStart session and logs, at length, any defaults-file error:
+    # the launch reports that error itself, in one paragraph (_sdk_defaults).
+    logging.getLogger("sagemaker.jumpstart").setLevel(logging.ERROR)
+
+
+_sdk_import: threading.Thread | None = None
+
+
+def preload_sdk() -> None:
+    """Start importing the SDK (about 2 s) on a background thread, while the launch does its own I/O.
+
+    Call it once the caller has imported what it will use meanwhile (e.g. by making its boto3
+    clients): two threads importing the same modules at once can get half-initialized ones.
+    Every function here that uses the SDK waits for this import first (``_wait_for_sdk``).
+    """
+    global _sdk_import
+    _quiet_sdk_environment()
+    if _sdk_import is not None:
+        return
+
+    def load() -> None:
+        try:
+            import sagemaker.estimator
+            import sagemaker.session  # noqa: F401
+
+            _validate_defaults_quickly()
+        except Exception:
+            return  # the caller's own import, after _wait_for_sdk, meets the same error and reports it
+
+    _sdk_import = threading.Thread(target=load, name="sagemaker-sdk-import", daemon=True)
+    _sdk_import.start()
+
+
+def _wait_for_sdk() -> None:
+    """Let a ``preload_sdk`` import finish before this thread imports from the SDK itself."""
+    _quiet_sdk_environment()
+    if _sdk_import is not None:
+        _sdk_import.join()
+    _validate_defaults_quickly()
+
+
+def _validate_defaults_quickly() -> None:
+    """Make the SDK validate a team's defaults file without checking its own schema each time.
+
+    SDK 2.x validates the defaults config on every config lookup, 20 or more per launch, with
+    ``jsonschema.validate``, which first checks the SDK's constant schema against the JSON Schema
+    metaschema (about 0.15 s a time). This validator is built from that schema once and still checks
+    the team's config on every lookup, with the same errors, so its settings (VPC, KMS, ...) apply
+    as before.
+    """
+    import jsonschema
+    from sagemaker.config import config as sdk_config
+
+    original = sdk_config.validate_sagemaker_config
+    if getattr(original, "quick", False):
+        return
+    schema = sdk_config.SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
+    validator = jsonschema.validators.validator_for(schema)(schema)
+
+    def validate_sagemaker_config(sagemaker_config: dict | None = None) -> None:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(sagemaker_config))
+        if error is not None:
+            raise error
+
+    validate_sagemaker_config.quick = True  # type: ignore[attr-defined]
+    sdk_modules = [module for name, module in list(sys.modules.items()) if name.startswith("sagemaker.")]
+    for module in sdk_modules:
+        if getattr(module, "validate_sagemaker_config", None) is original:
+            module.validate_sagemaker_config = validate_sagemaker_config
 
 
 def _fit_without_telemetry(estimator: Any, **fit_arguments: Any) -> None:
     """Call ``Estimator.fit`` without its telemetry wrapper.
 
     SDK 2.x wraps ``fit`` in a telemetry emitter that sends a request to the internet with no
-    timeout. Its opt-out (an SDK config file) makes every config lookup re-validate the SDK's
-    whole JSON schema, about 0.45 s each and 20 or more per launch. The undecorated ``fit``
-    (kept by ``functools.wraps``) builds and sends the very same request without either.
+    timeout unless an SDK defaults file opts out. The undecorated ``fit`` (kept by
+    ``functools.wraps``) builds and sends the very same request, and no telemetry with or without one.
     """
     type(estimator).fit.__wrapped__(estimator, **fit_arguments)
 
@@ -56,7 +129,7 @@ def create_training_job(
     so a dry run (``send=False``) shows exactly what a launch sends, and sends nothing.
     ``before_send`` sees the request just before it goes out.
     """
-    _quiet_sdk_environment()
+    _wait_for_sdk()
     import boto3
     from sagemaker.session import Session
 
@@ -72,14 +145,43 @@ def create_training_job(
                     before_send(request)
                 create(request)
 
+    region = cfg.SAGEMAKER.REGION
+    # The launch's own SageMaker client: a new one would parse the service's large model again.
     session = RequestCapturingSession(
-        boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION), default_bucket=cfg.S3.BUCKET
+        boto_session=boto3.Session(region_name=region),
+        default_bucket=cfg.S3.BUCKET,
+        sagemaker_client=aws_client("sagemaker", region),
+        sagemaker_config=_sdk_defaults(),
     )
     estimator = _estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
     _fit_without_telemetry(estimator, inputs=plan.channels, wait=False, job_name=plan.job_name)
     if session.request is None:
         raise RuntimeError("the SageMaker SDK built no CreateTrainingJob request")
     return session.request
+
+
+def _sdk_defaults() -> dict[str, Any]:
+    """The team's SDK defaults files, loaded once (they can set VPC, KMS and more for every job).
+
+    A file the SDK cannot use is a ``LauncherError`` naming the entry, not a 16 KB traceback.
+    """
+    import jsonschema
+    import yaml
+    from sagemaker.config import load_sagemaker_config
+
+    try:
+        return load_sagemaker_config()
+    except jsonschema.exceptions.ValidationError as error:
+        where = ".".join(str(part) for part in error.absolute_path) or "the top level"
+        problem = f"{where}: {one_line(error.message)}"
+    except (OSError, RuntimeError, ValueError, yaml.YAMLError) as error:
+        problem = one_line(str(error))
+    named = ", ".join(os.environ[name] for name in SDK_DEFAULTS_VARIABLES if os.environ.get(name))
+    named = named or "its default locations (~/.config/sagemaker/config.yaml)"
+    raise LauncherError(
+        f"The SageMaker SDK's defaults file cannot be used ({problem}). The SDK reads {named}; fix or "
+        "remove that entry, or point SAGEMAKER_USER_CONFIG_OVERRIDE at a valid file, then launch again."
+    )
 
 
 def run_local_container(
@@ -90,7 +192,7 @@ def run_local_container(
     ``model.tar.gz`` and ``output.tar.gz`` land in ``output_dir``. Returns whether every container
     exited 0; the SDK's own error for a failed container is turned into ``False``.
     """
-    _quiet_sdk_environment()
+    _wait_for_sdk()
     import boto3
     from sagemaker.local import LocalSession
 
@@ -119,7 +221,7 @@ def run_local_container(
 
 def follow_job(job_name: str, region: str) -> None:
     """Stream a job's CloudWatch logs until it ends; a failed or stopped job raises ``LauncherError``."""
-    _quiet_sdk_environment()
+    _wait_for_sdk()
     import boto3
     from sagemaker.exceptions import UnexpectedStatusException
     from sagemaker.session import Session
@@ -177,3 +279,63 @@ def _estimator(
         disable_profiler=True,
         sagemaker_session=session,
     )
+
+
+def create_tuning_job(
+    cfg: CfgNode,
+    plan: JobPlan,
+    tuning: dict[str, Any],
+    *,
+    send: bool,
+) -> dict[str, Any]:
+    """Build a hyperparameter tuning job around the same Estimator and return its request.
+
+    ``tuning`` holds ``name``, ``metric``, ``goal``, ``max_jobs``, ``max_parallel`` and ``ranges``
+    (hyperparameter -> a list of JSON-encoded values, or an object with ``low``, ``high``, ``scale``
+    and ``integer``). As with a training job, the request is taken where the SDK sends it, so a dry
+    run shows exactly what a launch would send.
+    """
+    _wait_for_sdk()
+    import boto3
+    from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
+    from sagemaker.session import Session
+    from sagemaker.tuner import HyperparameterTuner
+
+    captured: dict[str, Any] = {}
+
+    class TuningRequestSession(Session):
+        """A Session that keeps the tuning request and only sends it when asked to."""
+
+        def _intercept_create_request(self, request, create, func_name=None):  # type: ignore[override]
+            captured.update(request)
+            if send:
+                create(request)
+
+    session = TuningRequestSession(
+        boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION), default_bucket=cfg.S3.BUCKET
+    )
+    estimator = _estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
+    scaling = {"linear": "Linear", "log": "Logarithmic"}
+    ranges: dict[str, Any] = {}
+    for name, spec in tuning["ranges"].items():
+        if isinstance(spec, list):
+            ranges[name] = CategoricalParameter(spec)
+        elif spec.integer:
+            ranges[name] = IntegerParameter(int(spec.low), int(spec.high), scaling_type=scaling[spec.scale])
+        else:
+            ranges[name] = ContinuousParameter(spec.low, spec.high, scaling_type=scaling[spec.scale])
+    tuner = HyperparameterTuner(
+        estimator,
+        objective_metric_name=tuning["metric"],
+        hyperparameter_ranges=ranges,
+        metric_definitions=[{"Name": name, "Regex": regex} for name, regex in cfg.METRICS.items()],
+        strategy="Bayesian",
+        objective_type=tuning["goal"].capitalize(),
+        max_jobs=tuning["max_jobs"],
+        max_parallel_jobs=tuning["max_parallel"],
+        tags=plan.tags,
+    )
+    tuner.fit(inputs=plan.channels, job_name=tuning["name"], include_cls_metadata=False, wait=False)
+    if not captured:
+        raise RuntimeError("the SageMaker SDK built no CreateHyperParameterTuningJob request")
+    return captured

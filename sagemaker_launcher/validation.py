@@ -15,6 +15,7 @@ from yacs.config import CfgNode
 
 from sagemaker_launcher import service_limits
 from sagemaker_launcher.config_loading import ResolvedConfigs
+from sagemaker_launcher.distribution import distribution_hyperparameters
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.job_plan import (
     CONFIG_CHANNEL,
@@ -45,6 +46,7 @@ def validate(configs: ResolvedConfigs) -> None:
     checker.check_identity_and_storage()
     checker.check_inputs()
     checker.check_code()
+    checker.check_processes_per_host()
     checker.check_training_source(configs)
     checker.check_maps()
     checker.check_network()
@@ -275,6 +277,26 @@ class _Checker:
                 f"is not a file in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR}).",
             )
 
+    def check_processes_per_host(self) -> None:
+        sm = self.cfg.SAGEMAKER
+        self._at_least("SAGEMAKER.PROCESSES_PER_HOST", sm.PROCESSES_PER_HOST, 0)
+        if not distribution_hyperparameters(self.cfg):
+            return
+        # sagemaker-training's torchrun runner refuses shell commands and installable packages.
+        package = code_dir(self.cfg) / "setup.py"
+        if not sm.ENTRY_POINT.endswith(".py") or package.is_file():
+            what = f"{package} makes the folder a package" if package.is_file() else "it is not a .py script"
+            defaults = self.cfg.TRAINING.DEFAULTS
+            raise self.fail(
+                "SAGEMAKER.ENTRY_POINT",
+                sm.ENTRY_POINT,
+                f"cannot be started by torchrun ({what}), and SAGEMAKER.PROCESSES_PER_HOST = "
+                f"{sm.PROCESSES_PER_HOST} with TRAINING.DEFAULTS {defaults!r} starts the job's "
+                "processes through torchrun, which runs only a Python script outside a package. Name a .py "
+                "script, or set PROCESSES_PER_HOST to 0 with your own TRAINING.DEFAULTS (or '') to run it "
+                "once per instance.",
+            )
+
     def check_training_source(self, configs: ResolvedConfigs) -> None:
         training = self.cfg.TRAINING
         if configs.training is None and training.CONFIG_FILE:
@@ -362,8 +384,10 @@ class _Checker:
                     "and TRAINING.DEFAULTS at your own script.",
                 )
         encoded = encode_hyperparameters(hyperparameters_of(configs))
-        most = service_limits.field("HyperParameters").max - len(SDK_CODE_HYPERPARAMETERS)
-        own = len(set(encoded) - set(SDK_CODE_HYPERPARAMETERS))
+        # The SDK's PyTorch estimator adds the per-GPU launch's switch itself, as its own.
+        sdk_own = {*SDK_CODE_HYPERPARAMETERS, *distribution_hyperparameters(self.cfg)}
+        most = service_limits.field("HyperParameters").max - len(sdk_own)
+        own = len(set(encoded) - sdk_own)
         if own > most:
             raise LauncherError(
                 f"{self.where}: the job would send {own} hyperparameters (training keys and "

@@ -1,6 +1,6 @@
 """A launch under real faults: a cut link, a stall and Ctrl-C, a rejected or lost CreateTrainingJob,
-no credentials, no endpoint, no bucket. Either the job exists with all its files, or nothing of it is
-left in S3, and the output is one paragraph, never a traceback.
+no credentials, no endpoint, no bucket, an SDK defaults file the SDK refuses. Either the job exists
+with all its files, or nothing of it is left in S3, and the output is one paragraph, never a traceback.
 
 The launcher runs as a real process and reaches moto's server through a faulty proxy on loopback
 (tests/faulty_proxy.py); the checks read the bucket and the jobs straight from moto.
@@ -8,6 +8,7 @@ The launcher runs as a real process and reaches moto's server through a faulty p
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, REPO_ROOT, aws_environment, python_command, s3_keys, training_jobs
+from conftest import BUCKET, REPO_ROOT, aws_environment, python_command, s3_keys, s3_text, training_jobs
 from faulty_proxy import Faults, faulty_proxy
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
@@ -128,6 +129,58 @@ def test_a_missing_bucket_is_named(aws: str) -> None:
     done = launch(aws, "S3.BUCKET", "no-such-team-bucket")
     assert_nothing_left(done)
     assert "does not exist. Check S3.BUCKET" in done.stderr
+
+
+TEAM_SDK_DEFAULTS = """\
+SchemaVersion: '1.0'
+SageMaker:
+  PythonSDK: {Modules: {TelemetryOptOut: true}}
+  TrainingJob:
+    OutputDataConfig: {KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/team-key'}
+    VpcConfig: {SecurityGroupIds: [sg-0123456789abcdef0], Subnets: [subnet-0123456789abcdef0]}
+"""
+
+
+def test_a_team_sdk_defaults_file_still_shapes_the_job(aws: str, tmp_path: Path) -> None:
+    """In a fresh process the launch's own work ends while the SDK is still importing on its thread;
+    the job is created all the same, with the defaults file's KMS key and VPC."""
+    defaults = tmp_path / "sdk_defaults.yaml"
+    defaults.write_text(TEAM_SDK_DEFAULTS)
+    done = launch(aws, SAGEMAKER_USER_CONFIG_OVERRIDE=str(defaults))
+    assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
+    [job] = training_jobs()
+    [request_key] = [key for key in s3_keys() if key.endswith("/config/request.json")]
+    request = json.loads(s3_text(request_key))
+    assert request["TrainingJobName"] == job["TrainingJobName"]
+    assert request["OutputDataConfig"]["KmsKeyId"] == "arn:aws:kms:us-east-1:123456789012:key/team-key"
+    assert request["VpcConfig"] == {
+        "SecurityGroupIds": ["sg-0123456789abcdef0"],
+        "Subnets": ["subnet-0123456789abcdef0"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("defaults_text", "expected"),
+    [
+        (
+            TEAM_SDK_DEFAULTS.replace("VpcConfig: {", "VpcConfig: [{").replace("]}\n", "]}]\n"),
+            "(SageMaker.TrainingJob.VpcConfig: [{",
+        ),
+        (None, "Unable to load the config file from the location"),
+    ],
+    ids=["against the SDK's schema", "missing"],
+)
+def test_an_unusable_sdk_defaults_file_is_one_paragraph_and_leaves_nothing(
+    aws: str, tmp_path: Path, defaults_text: str | None, expected: str
+) -> None:
+    defaults = tmp_path / "sdk_defaults.yaml"
+    if defaults_text is not None:
+        defaults.write_text(defaults_text)
+    done = launch(aws, SAGEMAKER_USER_CONFIG_OVERRIDE=str(defaults))
+    assert_nothing_left(done)
+    assert "The SageMaker SDK's defaults file cannot be used" in done.stderr and expected in done.stderr
+    assert f"The SDK reads {defaults}" in done.stderr and "No job was created" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_a_taken_job_name_never_overwrites_another_jobs_files(aws: str) -> None:

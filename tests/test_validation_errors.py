@@ -113,9 +113,9 @@ def test_a_training_config_with_more_keys_than_hyperparameters_fit_is_refused() 
             training[f"EXTRA_{index}"] = index
         return training
 
-    with pytest.raises(LauncherError, match=r"would send 96 hyperparameters .* at most 95 beside the SDK"):
-        validate(dataclasses.replace(configs, training=with_leaves(96)))
-    validate(dataclasses.replace(configs, training=with_leaves(95)))
+    with pytest.raises(LauncherError, match=r"would send 95 hyperparameters .* at most 94 beside the SDK"):
+        validate(dataclasses.replace(configs, training=with_leaves(95)))
+    validate(dataclasses.replace(configs, training=with_leaves(94)))
 
 
 def test_job_names_differ_within_one_second_and_fit_the_api() -> None:

@@ -1,0 +1,355 @@
+"""Sweeps: many ordinary jobs from one experiment file's ``SWEEP`` section.
+
+``grid`` and ``random`` plan their points here and launch each as a normal job (its own resolved
+configs and record), tagged with the sweep's id and objective so ``list --sweep`` and
+``compare --sweep`` find them; ``bayesian`` hands the ranges to SageMaker's own tuner
+(``sagemaker_job.create_tuning_job``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yacs.config import CfgNode
+
+from sagemaker_default_config import get_sagemaker_cfg_defaults
+from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_keys, load_configs
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.job_plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
+from sagemaker_launcher.run_modes import is_local
+from sagemaker_launcher.validation import validate
+
+STRATEGIES = ("grid", "random", "bayesian")
+GOALS = ("maximize", "minimize")
+SCALES = ("linear", "log")
+CLI_SWEEP = "python run_sagemaker_job.py sweep --config"
+# SageMaker's limit on a tuning job's name (HyperParameterTuningJobName).
+TUNING_JOB_NAME_LENGTH = 32
+# Significant digits kept of a random draw, so labels and configs stay readable.
+_DRAW_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Range:
+    """``{MIN, MAX, SCALE}``: numbers between two bounds; whole numbers when both bounds are whole."""
+
+    low: float
+    high: float
+    scale: str
+
+    @property
+    def integer(self) -> bool:
+        return float(self.low).is_integer() and float(self.high).is_integer() and self.scale == "linear"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated SWEEP section."""
+
+    sweep_id: str
+    strategy: str
+    parameters: dict[str, list[Any] | Range]
+    metric: str
+    goal: str
+    max_jobs: int
+    max_parallel: int
+    seed: int
+
+    @property
+    def objective_tag(self) -> str:
+        """``maximize validation:accuracy``: how ``compare --sweep`` ranks the points."""
+        return f"{self.goal} {self.metric}"
+
+
+def is_sweep(cfg: CfgNode) -> bool:
+    return bool(cfg.SWEEP.PARAMETERS)
+
+
+def refuse_plain_launch(cfg: CfgNode, source: str) -> None:
+    """A file with SWEEP.PARAMETERS is many jobs, not one: point to the sweep command."""
+    if is_sweep(cfg):
+        raise LauncherError(
+            f"{source} has a SWEEP section ({', '.join(cfg.SWEEP.PARAMETERS)}), so it describes many jobs. "
+            f"Launch it with '{CLI_SWEEP} FILE' (add --dry-run to see the points first), or remove "
+            "SWEEP.PARAMETERS to launch one job."
+        )
+
+
+def read_sweep(configs: ResolvedConfigs) -> Sweep:
+    """The SWEEP section checked as a whole; raises ``LauncherError`` naming the key at fault."""
+    cfg = configs.sagemaker
+    section, source = cfg.SWEEP, configs.sagemaker_source
+    if not is_sweep(cfg):
+        raise LauncherError(
+            f"{source} has no SWEEP.PARAMETERS, so there is nothing to sweep. Add e.g. "
+            "'SWEEP: {PARAMETERS: {SOLVER.BASE_LR: [0.01, 0.001]}}', or launch it as one job without 'sweep'."
+        )
+    _one_of(section.STRATEGY, STRATEGIES, "SWEEP.STRATEGY", source)
+    _one_of(section.OBJECTIVE.GOAL, GOALS, "SWEEP.OBJECTIVE.GOAL", source)
+    metric = section.OBJECTIVE.METRIC
+    if not metric or (cfg.METRICS and metric not in cfg.METRICS):
+        raise LauncherError(
+            f"{source}: SWEEP.OBJECTIVE.METRIC is {metric!r}; it must name one of the job's METRICS "
+            f"({', '.join(cfg.METRICS) or 'none defined'}), the metric that ranks the points."
+        )
+    for key, least in (("MAX_JOBS", 1), ("MAX_PARALLEL", 1)):
+        if section[key] < least:
+            raise LauncherError(f"{source}: SWEEP.{key} is {section[key]}; it must be at least {least}.")
+    parameters = {key: _parameter(key, value, source) for key, value in section.PARAMETERS.items()}
+    ranged = [key for key, value in parameters.items() if isinstance(value, Range)]
+    if ranged and section.STRATEGY == "grid":
+        raise LauncherError(
+            f"{source}: SWEEP.PARAMETERS.{ranged[0]} is a range, which a grid cannot enumerate. Give it a "
+            "list of values, or set SWEEP.STRATEGY to random or bayesian."
+        )
+    if section.STRATEGY == "grid":
+        size = math.prod(len(values) for values in parameters.values() if isinstance(values, list))
+        if size > section.MAX_JOBS:
+            raise LauncherError(
+                f"{source}: the grid has {size} points but SWEEP.MAX_JOBS is {section.MAX_JOBS}. Raise "
+                "MAX_JOBS to run them all, or shorten the PARAMETERS lists."
+            )
+    sweep_id = (
+        _tuning_job_name(cfg) if section.STRATEGY == "bayesian" else new_job_name(f"{_base(cfg)}-sweep")
+    )
+    return Sweep(
+        sweep_id=sweep_id,
+        strategy=section.STRATEGY,
+        parameters=parameters,
+        metric=metric,
+        goal=section.OBJECTIVE.GOAL,
+        max_jobs=section.MAX_JOBS,
+        max_parallel=section.MAX_PARALLEL,
+        seed=section.SEED,
+    )
+
+
+def _base(cfg: CfgNode) -> str:
+    return cfg.SAGEMAKER.BASE_JOB_NAME
+
+
+def _tuning_job_name(cfg: CfgNode) -> str:
+    """``BASE-yymmdd-HHMMSS`` within SageMaker's 32 characters for a tuning job's name."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%y%m%d-%H%M%S")
+    return f"{_base(cfg)[: TUNING_JOB_NAME_LENGTH - len(stamp) - 1].rstrip('-')}-{stamp}"
+
+
+def _one_of(value: str, allowed: Sequence[str], key: str, source: str) -> None:
+    if value not in allowed:
+        raise LauncherError(f"{source}: {key} is {value!r}; it must be one of {', '.join(allowed)}.")
+
+
+def _parameter(key: str, value: Any, source: str) -> list[Any] | Range:
+    where = f"{source}: SWEEP.PARAMETERS.{key}"
+    if isinstance(value, list):
+        if not value:
+            raise LauncherError(f"{where} is an empty list; give it at least one value.")
+        return list(value)
+    bounds = dict(value)
+    unknown = sorted(set(bounds) - {"MIN", "MAX", "SCALE"})
+    low, high = bounds.get("MIN"), bounds.get("MAX")
+    scale = str(bounds.get("SCALE", "linear")).lower()
+    numbers = all(isinstance(bound, int | float) and not isinstance(bound, bool) for bound in (low, high))
+    if unknown or not numbers or scale not in SCALES or not low < high or (scale == "log" and low <= 0):
+        raise LauncherError(
+            f"{where} is {bounds}; a range is {{MIN: number, MAX: larger number, SCALE: linear or log}} "
+            "(log needs MIN above 0)."
+        )
+    return Range(low, high, scale)
+
+
+def plan_points(sweep: Sweep) -> list[dict[str, Any]]:
+    """The points of grid and random: every combination in order, or MAX_JOBS seeded draws."""
+    if sweep.strategy == "grid":
+        keys = list(sweep.parameters)
+        lists = [sweep.parameters[key] for key in keys]
+        return [dict(zip(keys, values, strict=True)) for values in itertools.product(*lists)]  # type: ignore[arg-type]
+    draw = random.Random(sweep.seed)
+    return [
+        {key: _draw(draw, value) for key, value in sweep.parameters.items()} for _ in range(sweep.max_jobs)
+    ]
+
+
+def _draw(draw: random.Random, value: list[Any] | Range) -> Any:
+    if isinstance(value, list):
+        return draw.choice(value)
+    if value.integer:
+        return draw.randint(int(value.low), int(value.high))
+    if value.scale == "log":
+        number = math.exp(draw.uniform(math.log(value.low), math.log(value.high)))
+    else:
+        number = draw.uniform(value.low, value.high)
+    return float(f"{number:.{_DRAW_DIGITS}g}")
+
+
+def override_pairs(point: dict[str, Any]) -> list[str]:
+    """A point as ``KEY VALUE`` words, as the command line would give them."""
+    pairs: list[str] = []
+    for key, value in point.items():
+        pairs += [key, value if isinstance(value, str) else json.dumps(value)]
+    return pairs
+
+
+def point_configs(
+    config_file: str, overrides: Sequence[str], point: dict[str, Any], sweep: Sweep
+) -> ResolvedConfigs:
+    """One point's validated configs: the file, the overrides, the point, the sweep's tags; its own
+    resolved config holds no SWEEP section, so it launches and reproduces as a plain job."""
+    tags = [
+        "SAGEMAKER.TAGS." + TAG_SWEEP,
+        sweep.sweep_id,
+        "SAGEMAKER.TAGS." + TAG_SWEEP_OBJECTIVE,
+        sweep.objective_tag,
+    ]
+    configs = load_configs(config_file, [*overrides, *override_pairs(point), *tags])
+    sagemaker = configs.sagemaker.clone()
+    sagemaker.defrost()
+    sagemaker.SWEEP = get_sagemaker_cfg_defaults().SWEEP
+    sagemaker.freeze()
+    configs = dataclasses.replace(configs, sagemaker=sagemaker)
+    validate(configs)
+    return configs
+
+
+def point_label(point: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in point.items())
+
+
+def run_local_points(
+    configs_list: Sequence[ResolvedConfigs], arguments: Sequence[str], echo: Callable[[str], None]
+) -> list[int]:
+    """Run each point on this machine, one after another; a failed point does not stop the rest."""
+    from sagemaker_launcher.local_runs import run_locally
+
+    codes = []
+    for index, configs in enumerate(configs_list, 1):
+        echo(f"Sweep point {index}/{len(configs_list)}")
+        codes.append(run_locally(configs, arguments))
+    return codes
+
+
+def launch_sagemaker_points(
+    configs_list: Sequence[ResolvedConfigs],
+    arguments: Sequence[str],
+    max_parallel: int,
+    poll_seconds: float,
+    echo: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> list[str]:
+    """Create each point's job, keeping at most ``max_parallel`` running; returns the job names."""
+    from sagemaker_launcher.aws_errors import aws_client
+    from sagemaker_launcher.job_lookup import ENDED_STATUSES, describe_job
+    from sagemaker_launcher.launch import launch_on_sagemaker
+
+    names: list[str] = []
+    running: list[str] = []
+    sagemaker = None
+    for index, configs in enumerate(configs_list, 1):
+        while len(running) >= max_parallel:
+            sagemaker = sagemaker or aws_client("sagemaker", configs.sagemaker.SAGEMAKER.REGION)
+            running = [
+                job
+                for job in running
+                if describe_job(sagemaker, job)["TrainingJobStatus"] not in ENDED_STATUSES
+            ]
+            if len(running) >= max_parallel:
+                sleep(poll_seconds)
+        plan = launch_on_sagemaker(configs, arguments)
+        echo(f"Sweep point {index}/{len(configs_list)}: started {plan.job_name} ({plan.prefix})")
+        names.append(plan.job_name)
+        running.append(plan.job_name)
+    return names
+
+
+def check_bayesian(configs: ResolvedConfigs, sweep: Sweep) -> dict[str, str]:
+    """Parameter key -> the hyperparameter SageMaker's tuner varies; refuses what it cannot tune."""
+    cfg, source = configs.sagemaker, configs.sagemaker_source
+    if is_local(cfg.SAGEMAKER.INSTANCE_TYPE):
+        raise LauncherError(
+            f"{source}: SWEEP.STRATEGY bayesian runs SageMaker's tuner, which needs an ml.* "
+            f"SAGEMAKER.INSTANCE_TYPE, not {cfg.SAGEMAKER.INSTANCE_TYPE}. Use grid or random locally."
+        )
+    training_keys = (
+        set(leaf_keys(configs.training))
+        if configs.training is not None and configs.training_defaults.sends_training_keys
+        else set()
+    )
+    names = {}
+    for key in sweep.parameters:
+        if key.startswith("HYPERPARAMETERS."):
+            names[key] = key.removeprefix("HYPERPARAMETERS.")
+        elif key in training_keys:
+            names[key] = key
+        else:
+            raise LauncherError(
+                f"{source}: SWEEP.PARAMETERS.{key} is not sent as a hyperparameter, so SageMaker's tuner "
+                "cannot vary it. Bayesian sweeps take training keys (with the example's training defaults) "
+                "and HYPERPARAMETERS.<name>; sweep other keys with grid or random."
+            )
+    return names
+
+
+def tuning_ranges(sweep: Sweep, names: dict[str, str]) -> dict[str, list[str] | Range]:
+    """Hyperparameter name -> its range, or its values JSON-encoded as the job's hyperparameters are."""
+    return {
+        names[key]: value if isinstance(value, Range) else [json.dumps(item) for item in value]
+        for key, value in sweep.parameters.items()
+    }
+
+
+def sweep_members(sweep_id: str, region: str | None, runs_dir: Path) -> tuple[list[str], str | None]:
+    """The jobs of a sweep, as ``compare`` names them, and its objective tag: local runs under
+    ``runs_dir`` when it has any, else SageMaker jobs carrying the tag."""
+    from sagemaker_launcher.local_jobs import local_runs_tagged
+
+    runs = local_runs_tagged(runs_dir, TAG_SWEEP, sweep_id)
+    if runs:
+        return [str(run.folder) for run in runs], runs[0].tags.get(TAG_SWEEP_OBJECTIVE)
+    jobs = tagged_sagemaker_jobs(sweep_id, region)
+    if not jobs:
+        raise LauncherError(
+            f"No jobs of sweep '{sweep_id}': no local run under {runs_dir} and no training job in "
+            f"{region or 'the default region'} has the tag {TAG_SWEEP}={sweep_id}. Check the id the sweep "
+            "printed, pass --runs-dir for a local sweep or --region for a SageMaker one."
+        )
+    return [name for name, _ in jobs], jobs[0][1].get(TAG_SWEEP_OBJECTIVE)
+
+
+def tagged_sagemaker_jobs(sweep_id: str, region: str | None) -> list[tuple[str, dict[str, str]]]:
+    """(name, tags) of every training job with the sweep's tag, oldest first (one Search per 100 jobs)."""
+    from sagemaker_launcher.aws_errors import aws_client, aws_errors
+
+    request = {
+        "Resource": "TrainingJob",
+        "SearchExpression": {
+            "Filters": [{"Name": f"Tags.{TAG_SWEEP}", "Operator": "Equals", "Value": sweep_id}]
+        },
+        "SortBy": "CreationTime",
+        "SortOrder": "Ascending",
+        "MaxResults": 100,
+    }
+    found = []
+    with aws_errors(f"Searching the jobs of sweep {sweep_id}", "sagemaker:Search"):
+        for page in aws_client("sagemaker", region).get_paginator("search").paginate(**request):
+            for result in page.get("Results", []):
+                job = result.get("TrainingJob", {})
+                tags = {tag["Key"]: tag["Value"] for tag in job.get("Tags", [])}
+                # Checked again: some endpoints apply only part of a search expression.
+                if tags.get(TAG_SWEEP) == sweep_id:
+                    found.append((job["TrainingJobName"], tags))
+    return found
+
+
+def parse_objective(tag: str | None) -> tuple[str, str] | None:
+    """``"maximize validation:accuracy"`` -> ``("validation:accuracy", "maximize")``."""
+    goal, _, metric = (tag or "").partition(" ")
+    return (metric, goal) if goal in GOALS and metric else None
