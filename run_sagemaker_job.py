@@ -64,27 +64,27 @@ def launch(
     training keys (sagemaker_container/training_default_config.py) alike, routed by section.
     SAGEMAKER.INSTANCE_TYPE local, local_gpu or local_process runs on this machine instead.
     """
-    from sagemaker_launcher.launch import resolve
+    from sagemaker_launcher.launch.sequence import resolve
 
     configs = resolve(config_file, overrides)
-    from sagemaker_launcher.sweeps import refuse_plain_launch
+    from sagemaker_launcher.launch.sweeps import refuse_plain_launch
 
     refuse_plain_launch(configs.sagemaker, configs.sagemaker_source)
     if configs.training_defaults.note:
         click.echo(configs.training_defaults.note, err=True)
     instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
     if dry_run:
-        from sagemaker_launcher.launch import dry_run_request, dump_json
+        from sagemaker_launcher.launch.sequence import dry_run_request, dump_json
 
         click.echo(dump_json(dry_run_request(configs)))
         return
-    from sagemaker_launcher.run_modes import is_local
+    from sagemaker_launcher.config.run_modes import is_local
 
     if is_local(instance_type):
-        from sagemaker_launcher.local_runs import run_locally
+        from sagemaker_launcher.local.runs import run_locally
 
         sys.exit(run_locally(configs, ctx.meta[ARGUMENTS_KEY]))
-    from sagemaker_launcher.launch import launch_on_sagemaker
+    from sagemaker_launcher.launch.sequence import launch_on_sagemaker
 
     plan = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])
     _announce(plan.job_name, plan.prefix)
@@ -100,7 +100,7 @@ def _announce(job_name: str, prefix: str, reproducing: str | None = None) -> Non
 
 
 def _follow(job_name: str, region: str) -> None:
-    from sagemaker_launcher.sagemaker_job import follow_job
+    from sagemaker_launcher.aws.sagemaker_sdk import follow_job
 
     try:
         follow_job(job_name, region)
@@ -153,7 +153,7 @@ def list_jobs(
     training duration, who launched it and the git commit (+dirty: with uncommitted changes).
     A job appears a few seconds after its launch (SageMaker's search index).
     """
-    from sagemaker_launcher.job_listing import format_table, list_jobs
+    from sagemaker_launcher.jobs.listing import format_table, list_jobs
 
     rows, notes = list_jobs(region, limit, experiment, status, include_all, sweep)
     if not rows:
@@ -179,8 +179,8 @@ def list_jobs(
 def show(job: str, region: str | None, with_configs: bool) -> None:
     """Show a job: status, failure reason, timings, instances, who launched it from which commit,
     its resolved configs, final metrics and artifact locations."""
-    from sagemaker_launcher.job_lookup import find_job
-    from sagemaker_launcher.job_report import show_lines
+    from sagemaker_launcher.jobs.lookup import find_job
+    from sagemaker_launcher.jobs.report import show_lines
 
     click.echo("\n".join(show_lines(find_job(job, region), region, with_configs)))
 
@@ -202,7 +202,7 @@ def show(job: str, region: str | None, with_configs: bool) -> None:
 )
 def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> None:
     """Print a job's CloudWatch logs, each line prefixed with its host, e.g. [algo-1]."""
-    from sagemaker_launcher.job_logs import no_logs_note, print_logs
+    from sagemaker_launcher.jobs.logs import no_logs_note, print_logs
 
     try:
         status, printed = print_logs(job, region, follow, poll_seconds, click.echo)
@@ -238,8 +238,8 @@ def fetch(job: str, region: str | None, dest: Path, max_size: int | None) -> Non
     """
     from tqdm import tqdm
 
-    from sagemaker_launcher.job_actions import fetch_artifacts
-    from sagemaker_launcher.job_lookup import find_job
+    from sagemaker_launcher.jobs.actions import fetch_artifacts
+    from sagemaker_launcher.jobs.lookup import find_job
 
     def progress(label: str, total: int) -> tqdm:
         return tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None)
@@ -254,7 +254,7 @@ def fetch(job: str, region: str | None, dest: Path, max_size: int | None) -> Non
 @REGION_OPTION
 def stop(job: str, region: str | None) -> None:
     """Stop a running training job; SageMaker gives the container SIGTERM and a grace period first."""
-    from sagemaker_launcher.job_actions import stop_job
+    from sagemaker_launcher.jobs.actions import stop_job
 
     click.echo(stop_job(job, region))
 
@@ -277,8 +277,8 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     parent_job and the job carries the sm-launcher:parent-job tag. --region is where JOB ran; the new
     job runs where its config's SAGEMAKER.REGION says.
     """
-    from sagemaker_launcher.job_reproduction import find_parent, resolve_reproduction
-    from sagemaker_launcher.launch import dry_run_request, dump_json, launch_on_sagemaker
+    from sagemaker_launcher.jobs.reproduction import find_parent, resolve_reproduction
+    from sagemaker_launcher.launch.sequence import dry_run_request, dump_json, launch_on_sagemaker
 
     configs, code_uri = resolve_reproduction(find_parent(job, region), overrides, region)
     if dry_run:
@@ -322,14 +322,14 @@ def compare(
     SageMaker jobs and local runs mix freely. Curves come from CloudWatch (the job's METRICS), else its
     log lines, for SageMaker jobs, and from metrics.json for local runs.
     """
-    from sagemaker_launcher.job_compare import as_json as compare_json
-    from sagemaker_launcher.job_compare import format_table, gather, rank
+    from sagemaker_launcher.jobs.compare import as_json as compare_json
+    from sagemaker_launcher.jobs.compare import format_table, gather, rank
 
     objective = None
     if sweep_id:
         if jobs:
             raise click.UsageError("Name jobs or give --sweep ID, not both.")
-        from sagemaker_launcher.sweeps import parse_objective, sweep_members
+        from sagemaker_launcher.launch.sweeps import parse_objective, sweep_members
 
         names, objective_tag = sweep_members(sweep_id, region, runs_dir)
         objective = parse_objective(objective_tag)
@@ -341,11 +341,11 @@ def compare(
     if objective:
         compared = rank(compared, *objective)
     if plot_file:
-        from sagemaker_launcher.compare_plot import plot
+        from sagemaker_launcher.jobs.compare_plot import plot
 
         plot(compared, plot_file)
     if as_json:
-        from sagemaker_launcher.launch import dump_json
+        from sagemaker_launcher.launch.sequence import dump_json
 
         report = compare_json(compared)
         report["ranked_by"] = {"metric": objective[0], "goal": objective[1]} if objective else None
@@ -394,9 +394,9 @@ def sweep(
     """
     import time
 
-    from sagemaker_launcher.launch import dump_json, resolve
-    from sagemaker_launcher.run_modes import is_local
-    from sagemaker_launcher.sweeps import (
+    from sagemaker_launcher.config.run_modes import is_local
+    from sagemaker_launcher.launch.sequence import dump_json, resolve
+    from sagemaker_launcher.launch.sweeps import (
         launch_sagemaker_points,
         plan_points,
         point_configs,
@@ -409,7 +409,7 @@ def sweep(
     plan = read_sweep(configs)
     arguments = ctx.meta[ARGUMENTS_KEY]
     if plan.strategy == "bayesian":
-        from sagemaker_launcher.tuning import launch_tuning
+        from sagemaker_launcher.launch.tuning import launch_tuning
 
         request = launch_tuning(configs, plan, arguments, send=not dry_run)
         if dry_run:

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from sagemaker_launcher.job_plan import (  # noqa: E402
+from sagemaker_launcher.launch.plan import (  # noqa: E402
     RECORD_FILE,
     TAG_CONFIG,
     TAG_EXPERIMENT,

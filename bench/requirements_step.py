@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
 
 from own_code import write_wheel  # noqa: E402
 
-from sagemaker_launcher.local_requirements import prepare_requirements  # noqa: E402
+from sagemaker_launcher.local.requirements import prepare_requirements  # noqa: E402
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:

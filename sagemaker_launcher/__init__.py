@@ -1,16 +1,13 @@
 """Launcher for SageMaker training jobs defined by YAML experiment files.
 
-One module per concern, grouped by what they serve:
+The subpackages follow a job's life; each one's docstring says what it offers:
 
-- configs: ``yaml_reading`` (safe, bounded YAML with values as written), ``config_loading``
-  (defaults + YAML + overrides), ``training_defaults`` (TRAINING.DEFAULTS), ``validation`` and
-  ``service_limits`` (everything checked before AWS is touched), ``run_modes`` (where a job runs);
-- launching: ``job_plan`` (names, layout, hyperparameters), ``record`` and ``redaction`` (who
-  launched what from which commit), ``storage`` (uploads), ``sagemaker_job`` (the only module that
-  calls the SageMaker SDK) and ``launch`` (the sequence);
-- local runs: ``local_runs``, ``local_process``, ``local_layout``, ``local_requirements``,
-  ``local_container``;
-- past jobs: ``job_lookup``, ``job_listing``, ``job_report``, ``job_timing``, ``job_logs``,
-  ``job_actions``, ``job_reproduction``, ``archives``, with ``aws_errors`` and ``terminal_text`` for
-  what they print.
+- ``config``: defaults + YAML + ``KEY VALUE`` resolved into two configs, checked before AWS is touched;
+- ``launch``: the plan, the record and the all-or-nothing launch (sweeps and tuning too);
+- ``local``: the same job on this machine, as processes or in Docker;
+- ``jobs``: past jobs found, listed, shown, fetched, reproduced and compared;
+- ``aws``: the SDK, boto3 clients, their faults in words, and storage.
+
+Beside them: ``errors`` (the one error users see), ``terminal_text`` (safe printing) and
+``cli_group`` (the command-line edge).
 """

@@ -49,7 +49,7 @@ class DefaultCommandGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sagemaker_launcher.aws_errors import aws_fault_message
+        from sagemaker_launcher.aws.faults import aws_fault_message
 
         try:
             return super().invoke(ctx)

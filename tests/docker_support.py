@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sagemaker_launcher.local_container import remove_exited_containers
+from sagemaker_launcher.local.container import remove_exited_containers
 
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
 

@@ -11,7 +11,7 @@ from conftest import REPO_ROOT, write_yaml
 
 from sagemaker_container.training_default_config import get_training_cfg_defaults
 from sagemaker_default_config import get_sagemaker_cfg_defaults
-from sagemaker_launcher.config_loading import leaf_keys, load_configs
+from sagemaker_launcher.config.loading import leaf_keys, load_configs
 from sagemaker_launcher.errors import LauncherError
 
 

@@ -24,7 +24,7 @@ import pytest
 from conftest import BUCKET, REGION, REPO_ROOT, ROLE_ARN, aws_environment, python_command, run_cli
 from faulty_proxy import Faults, faulty_proxy
 
-from sagemaker_launcher.archives import MAX_MEMBERS, unpacked_problem
+from sagemaker_launcher.jobs.archives import MAX_MEMBERS, unpacked_problem
 
 JOB = "hostile-archive-job"
 ABSOLUTE_TARGET = "/tmp/sm-launcher-fetch-safety-evil"

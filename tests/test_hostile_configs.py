@@ -18,9 +18,9 @@ import pytest
 from click.testing import Result
 from conftest import REPO_ROOT, run_cli, s3_keys, s3_text, training_jobs
 
-from sagemaker_launcher import service_limits
-from sagemaker_launcher.config_loading import load_configs
-from sagemaker_launcher.validation import validate
+from sagemaker_launcher.config import service_limits
+from sagemaker_launcher.config.loading import load_configs
+from sagemaker_launcher.config.validation import validate
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 

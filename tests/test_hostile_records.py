@@ -21,7 +21,7 @@ import yaml
 from conftest import BUCKET, REGION, REPO_ROOT, run_cli, s3_json, s3_keys, s3_text, training_jobs, write_yaml
 from own_code import write_yacs_project
 
-from sagemaker_launcher.redaction import REDACTED, redact
+from sagemaker_launcher.launch.redaction import REDACTED, redact
 
 ACCOUNT = "123456789012"
 EXAMPLE = REPO_ROOT / "configs" / "sagemaker_config.yaml"

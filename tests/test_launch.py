@@ -231,8 +231,8 @@ def test_wait_reports_a_failed_job_and_exits_non_zero(aws: str) -> None:
 def test_repository_and_tag_name_ecr_for_sagemaker_and_the_local_engine_otherwise(
     instance_type: str, expected: str
 ) -> None:
-    from sagemaker_launcher.config_loading import load_configs
-    from sagemaker_launcher.job_plan import image_uri
+    from sagemaker_launcher.config.loading import load_configs
+    from sagemaker_launcher.launch.plan import image_uri
 
     # The example extends team_base.yaml, which sets a role ARN: local modes must still not get ECR.
     configs = load_configs(EXAMPLE, ["SAGEMAKER.INSTANCE_TYPE", instance_type])

@@ -186,10 +186,10 @@ def test_an_unusable_sdk_defaults_file_is_one_paragraph_and_leaves_nothing(
 def test_a_taken_job_name_never_overwrites_another_jobs_files(aws: str) -> None:
     import boto3
 
+    from sagemaker_launcher.aws.storage import JobStorage
     from sagemaker_launcher.errors import LauncherError
-    from sagemaker_launcher.launch import _require_new_job, plan_for, resolve
-    from sagemaker_launcher.record import git_state
-    from sagemaker_launcher.storage import JobStorage
+    from sagemaker_launcher.launch.record import git_state
+    from sagemaker_launcher.launch.sequence import _require_new_job, plan_for, resolve
 
     configs = resolve(EXAMPLE, [])
     plan = plan_for(configs, f"s3://{BUCKET}", git_state())

@@ -23,7 +23,7 @@ import yaml
 from conftest import REPO_ROOT, python_command
 from docker_support import remove_local_mode_leftovers, require_image
 
-from sagemaker_launcher.local_process import free_port
+from sagemaker_launcher.local.processes import free_port
 
 IMAGE = "sm-launcher-training:local"
 # SDK local mode names hosts algo-N-<suffix>; host mode and SageMaker name them algo-N.

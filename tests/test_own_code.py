@@ -21,7 +21,7 @@ from conftest import REPO_ROOT, python_command, run_cli, write_yaml
 from docker_support import remove_local_mode_leftovers, require_image
 from own_code import write_points, write_strict_script, write_wheel, write_yacs_project
 
-from sagemaker_launcher.local_requirements import unmet_requirements
+from sagemaker_launcher.local.requirements import unmet_requirements
 
 IMAGE = "sm-launcher-training:local"
 RUN_TIMEOUT = 420

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, python_command, run_cli, s3_keys, training_jobs, write_yaml
 
-from sagemaker_launcher.job_plan import new_job_name
+from sagemaker_launcher.launch.plan import new_job_name
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 
@@ -99,9 +99,9 @@ def test_config_file_errors_name_the_file_and_create_nothing(aws: str, tmp_path:
 def test_a_training_config_with_more_keys_than_hyperparameters_fit_is_refused() -> None:
     from yacs.config import CfgNode
 
-    from sagemaker_launcher.config_loading import leaf_keys, load_configs
+    from sagemaker_launcher.config.loading import leaf_keys, load_configs
+    from sagemaker_launcher.config.validation import validate
     from sagemaker_launcher.errors import LauncherError
-    from sagemaker_launcher.validation import validate
 
     configs = load_configs(EXAMPLE)
 
@@ -122,7 +122,7 @@ def test_job_names_differ_within_one_second_and_fit_the_api() -> None:
     now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     names = {new_job_name("x" * 42, now) for _ in range(50)}
     assert len(names) == 50
-    from sagemaker_launcher import service_limits
+    from sagemaker_launcher.config import service_limits
 
     limits = service_limits.field("TrainingJobName")
     assert all(len(name) == limits.max and limits.matches(name) for name in names)

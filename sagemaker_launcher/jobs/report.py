@@ -12,9 +12,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws_errors import aws_client, aws_errors
+from sagemaker_launcher.aws.faults import aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import (
+from sagemaker_launcher.jobs.lookup import (
     JobInfo,
     no_record_note,
     read_s3_text,
@@ -22,8 +22,8 @@ from sagemaker_launcher.job_lookup import (
     record_value,
     s3_body,
 )
-from sagemaker_launcher.job_plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
-from sagemaker_launcher.job_timing import duration_seconds, format_seconds, format_when, spot_savings
+from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, format_when, spot_savings
+from sagemaker_launcher.launch.plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
 from sagemaker_launcher.terminal_text import printable, text_lines
 
 METRICS_FILE = "metrics.json"

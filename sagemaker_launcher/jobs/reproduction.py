@@ -20,11 +20,14 @@ from typing import Any
 import yaml
 from yacs.config import CfgNode
 
-from sagemaker_launcher.aws_errors import MISSING_CODES, aws_client, aws_errors
-from sagemaker_launcher.config_loading import BASE_KEY, ResolvedConfigs, load_configs
+from sagemaker_launcher.aws.faults import MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.aws.storage import split_s3_uri
+from sagemaker_launcher.config.loading import BASE_KEY, ResolvedConfigs, load_configs
+from sagemaker_launcher.config.run_modes import is_local
+from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import JobInfo, find_job, no_record_note, recorded_configs
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.jobs.lookup import JobInfo, find_job, no_record_note, recorded_configs
+from sagemaker_launcher.launch.plan import (
     CODE_ARCHIVE_HYPERPARAMETER,
     CONFIG_CHANNEL,
     SAGEMAKER_CONFIG_FILE,
@@ -32,9 +35,6 @@ from sagemaker_launcher.job_plan import (
     TRAINING_CONFIG_FILE,
     is_s3_uri,
 )
-from sagemaker_launcher.run_modes import is_local
-from sagemaker_launcher.storage import split_s3_uri
-from sagemaker_launcher.validation import validate
 
 SOURCE_DIR_KEY = "SAGEMAKER.SOURCE_DIR"
 # The YAML laid over the recorded config: the parent's channels and code, pinned before the overrides.
@@ -194,7 +194,7 @@ def _unpack_code(uri: str, target: Path, region: str | None) -> Path:
     """Download the parent's code archive and unpack it safely into ``target``; returns ``target``."""
     from botocore.exceptions import ClientError
 
-    from sagemaker_launcher.archives import safe_unpack
+    from sagemaker_launcher.jobs.archives import safe_unpack
 
     archive = target.with_name(SOURCE_ARCHIVE)
     bucket, key = split_s3_uri(uri)

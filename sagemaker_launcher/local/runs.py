@@ -12,10 +12,13 @@ from pathlib import Path
 
 import click
 
-from sagemaker_launcher.config_loading import ResolvedConfigs
-from sagemaker_launcher.job_plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, REQUEST_FILE
-from sagemaker_launcher.launch import dump_json, plan_for, write_config_channel
-from sagemaker_launcher.local_layout import (
+from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
+from sagemaker_launcher.config.loading import ResolvedConfigs
+from sagemaker_launcher.config.run_modes import LOCAL_PROCESS, LOCAL_REGION, code_dir
+from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, REQUEST_FILE
+from sagemaker_launcher.launch.record import build_record, git_state
+from sagemaker_launcher.launch.sequence import dump_json, plan_for, write_config_channel
+from sagemaker_launcher.local.layout import (
     OUTPUT_DIR,
     HostTree,
     host_names,
@@ -25,11 +28,8 @@ from sagemaker_launcher.local_layout import (
     pack_artifacts,
     script_mode_hyperparameters,
 )
-from sagemaker_launcher.local_process import HostExit, run_hosts
-from sagemaker_launcher.local_requirements import prepare_requirements
-from sagemaker_launcher.record import build_record, git_state
-from sagemaker_launcher.run_modes import LOCAL_PROCESS, LOCAL_REGION, code_dir
-from sagemaker_launcher.storage import JobStorage, pack_source_dir
+from sagemaker_launcher.local.processes import HostExit, run_hosts
+from sagemaker_launcher.local.requirements import prepare_requirements
 
 # SageMaker shows at most this much of the failure file as the job's FailureReason.
 FAILURE_REASON_LIMIT = 1024
@@ -64,7 +64,7 @@ def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
             return _report_failure(trees, exits, cfg.SAGEMAKER.ENTRY_POINT)
         pack_artifacts(plan, trees[0])
     else:
-        from sagemaker_launcher.local_container import run_in_docker
+        from sagemaker_launcher.local.container import run_in_docker
 
         exit_code = run_in_docker(cfg, plan, source_dir)
         if exit_code:

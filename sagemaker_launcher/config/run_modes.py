@@ -17,7 +17,7 @@ LOCAL_MODES = (*DOCKER_LOCAL_MODES, LOCAL_PROCESS)
 # The region local runs use when SAGEMAKER.REGION is empty; they reach no AWS service.
 LOCAL_REGION = "us-east-1"
 # The training code bundled with the launcher: the digits example, also what the image holds.
-BUNDLED_SOURCE_DIR = Path(__file__).resolve().parents[1] / "sagemaker_container"
+BUNDLED_SOURCE_DIR = Path(__file__).resolve().parents[2] / "sagemaker_container"
 
 
 def is_local(instance_type: str) -> bool:

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher import service_limits
-from sagemaker_launcher.config_loading import ResolvedConfigs
-from sagemaker_launcher.distribution import distribution_hyperparameters
+from sagemaker_launcher.config import service_limits
+from sagemaker_launcher.config.loading import ResolvedConfigs
+from sagemaker_launcher.config.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
+from sagemaker_launcher.config.yaml_reading import shown
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.launch.distribution import distribution_hyperparameters
+from sagemaker_launcher.launch.plan import (
     CONFIG_CHANNEL,
     JOB_NAME_SUFFIX_LENGTH,
     LAUNCHER_TAG_KEYS,
@@ -26,8 +28,6 @@ from sagemaker_launcher.job_plan import (
     hyperparameters_of,
     is_s3_uri,
 )
-from sagemaker_launcher.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
-from sagemaker_launcher.yaml_reading import shown
 
 # S3's bucket naming rules (the SageMaker model has no shape for them).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")

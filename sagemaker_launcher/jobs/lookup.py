@@ -12,16 +12,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_launcher.aws_errors import CLI_COMMAND, MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.aws.faults import CLI_COMMAND, MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.aws.storage import split_s3_uri
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.launch.plan import (
     OUTPUT_ARCHIVE,
     RECORD_FILE,
     SAGEMAKER_CONFIG_FILE,
     TAG_CONFIG,
     TRAINING_CONFIG_FILE,
 )
-from sagemaker_launcher.storage import split_s3_uri
 
 ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 # A record or resolved config larger than this is not read: a launch writes a few kilobytes (the diff

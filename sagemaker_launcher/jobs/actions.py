@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws_errors import CLI_COMMAND, aws_client, aws_errors
+from sagemaker_launcher.aws.faults import CLI_COMMAND, aws_client, aws_errors
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import ENDED_STATUSES, JobInfo, describe_job
-from sagemaker_launcher.job_timing import format_when
+from sagemaker_launcher.jobs.lookup import ENDED_STATUSES, JobInfo, describe_job
+from sagemaker_launcher.jobs.timing import format_when
 
 
 def stop_job(job: str, region: str | None) -> str:
@@ -46,7 +46,7 @@ def fetch_artifacts(
     Returns ``(what, folder)`` for each archive unpacked; an archive that is not in S3 is skipped.
     Each folder appears whole or not at all; ``max_size`` bounds an archive's download and unpacked size.
     """
-    from sagemaker_launcher.archives import download_and_unpack
+    from sagemaker_launcher.jobs.archives import download_and_unpack
 
     s3 = aws_client("s3", region)
     job_dir = dest / info.name

@@ -18,9 +18,8 @@ import yaml
 from yacs.config import CfgNode
 
 from sagemaker_default_config import get_sagemaker_cfg_defaults
-from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.training_defaults import TrainingDefaults, load_training_defaults
-from sagemaker_launcher.yaml_reading import (
+from sagemaker_launcher.config.training_defaults import TrainingDefaults, load_training_defaults
+from sagemaker_launcher.config.yaml_reading import (
     RefusedYAML,
     Written,
     clipped,
@@ -30,6 +29,7 @@ from sagemaker_launcher.yaml_reading import (
     shown,
     yaml_problem,
 )
+from sagemaker_launcher.errors import LauncherError
 
 BASE_KEY = "_BASE_"
 SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_lookup import MAX_RECORDED_BYTES, parse_record
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.jobs.lookup import MAX_RECORDED_BYTES, parse_record
+from sagemaker_launcher.launch.plan import (
     CONFIG_CHANNEL,
     OUTPUT_ARCHIVE,
     RECORD_FILE,
@@ -27,7 +27,7 @@ from sagemaker_launcher.job_plan import (
     SAGEMAKER_CONFIG_FILE,
     TRAINING_CONFIG_FILE,
 )
-from sagemaker_launcher.local_layout import HOSTS_DIR, OUTPUT_DIR
+from sagemaker_launcher.local.layout import HOSTS_DIR, OUTPUT_DIR
 
 METRICS_FILE = "metrics.json"
 FIRST_HOST = "algo-1"

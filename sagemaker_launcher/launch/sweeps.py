@@ -22,11 +22,11 @@ from typing import Any
 from yacs.config import CfgNode
 
 from sagemaker_default_config import get_sagemaker_cfg_defaults
-from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_keys, load_configs
+from sagemaker_launcher.config.loading import ResolvedConfigs, leaf_keys, load_configs
+from sagemaker_launcher.config.run_modes import is_local
+from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
-from sagemaker_launcher.run_modes import is_local
-from sagemaker_launcher.validation import validate
+from sagemaker_launcher.launch.plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
 
 STRATEGIES = ("grid", "random", "bayesian")
 GOALS = ("maximize", "minimize")
@@ -228,7 +228,7 @@ def run_local_points(
     configs_list: Sequence[ResolvedConfigs], arguments: Sequence[str], echo: Callable[[str], None]
 ) -> list[int]:
     """Run each point on this machine, one after another; a failed point does not stop the rest."""
-    from sagemaker_launcher.local_runs import run_locally
+    from sagemaker_launcher.local.runs import run_locally
 
     codes = []
     for index, configs in enumerate(configs_list, 1):
@@ -246,9 +246,9 @@ def launch_sagemaker_points(
     sleep: Callable[[float], None],
 ) -> list[str]:
     """Create each point's job, keeping at most ``max_parallel`` running; returns the job names."""
-    from sagemaker_launcher.aws_errors import aws_client
-    from sagemaker_launcher.job_lookup import ENDED_STATUSES, describe_job
-    from sagemaker_launcher.launch import launch_on_sagemaker
+    from sagemaker_launcher.aws.faults import aws_client
+    from sagemaker_launcher.jobs.lookup import ENDED_STATUSES, describe_job
+    from sagemaker_launcher.launch.sequence import launch_on_sagemaker
 
     names: list[str] = []
     running: list[str] = []
@@ -309,7 +309,7 @@ def tuning_ranges(sweep: Sweep, names: dict[str, str]) -> dict[str, list[str] | 
 def sweep_members(sweep_id: str, region: str | None, runs_dir: Path) -> tuple[list[str], str | None]:
     """The jobs of a sweep, as ``compare`` names them, and its objective tag: local runs under
     ``runs_dir`` when it has any, else SageMaker jobs carrying the tag."""
-    from sagemaker_launcher.local_jobs import local_runs_tagged
+    from sagemaker_launcher.local.past_runs import local_runs_tagged
 
     runs = local_runs_tagged(runs_dir, TAG_SWEEP, sweep_id)
     if runs:
@@ -326,7 +326,7 @@ def sweep_members(sweep_id: str, region: str | None, runs_dir: Path) -> tuple[li
 
 def tagged_sagemaker_jobs(sweep_id: str, region: str | None) -> list[tuple[str, dict[str, str]]]:
     """(name, tags) of every training job with the sweep's tag, oldest first (one Search per 100 jobs)."""
-    from sagemaker_launcher.aws_errors import aws_client, aws_errors
+    from sagemaker_launcher.aws.faults import aws_client, aws_errors
 
     request = {
         "Resource": "TrainingJob",

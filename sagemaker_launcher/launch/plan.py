@@ -23,9 +23,9 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.config_loading import ResolvedConfigs, leaf_items
-from sagemaker_launcher.distribution import distribution_hyperparameters
-from sagemaker_launcher.run_modes import image_entry_point, is_local
+from sagemaker_launcher.config.loading import ResolvedConfigs, leaf_items
+from sagemaker_launcher.config.run_modes import image_entry_point, is_local
+from sagemaker_launcher.launch.distribution import distribution_hyperparameters
 
 CONFIG_CHANNEL = "config"
 SAGEMAKER_CONFIG_FILE = "sagemaker_config.yaml"

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sagemaker_launcher.distribution import processes_per_host
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.local_layout import HostTree
+from sagemaker_launcher.launch.distribution import processes_per_host
+from sagemaker_launcher.local.layout import HostTree
 
 # Computes one host's environment in a fresh interpreter: the toolkit fixes its paths from
 # SAGEMAKER_BASE_DIR when it is imported, and each host has its own.

@@ -21,9 +21,9 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.job_plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, JobPlan, encode_hyperparameters
-from sagemaker_launcher.run_modes import LOCAL_PROCESS
-from sagemaker_launcher.storage import local_path
+from sagemaker_launcher.aws.storage import local_path
+from sagemaker_launcher.config.run_modes import LOCAL_PROCESS
+from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, JobPlan, encode_hyperparameters
 
 HOSTS_DIR = "hosts"
 OUTPUT_DIR = "output"

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagemaker_launcher.aws_errors import aws_errors
-from sagemaker_launcher.job_logs import LogReader
+from sagemaker_launcher.aws.faults import aws_errors
+from sagemaker_launcher.jobs.logs import LogReader
 
 NAMESPACE = "/aws/sagemaker/TrainingJobs"
 FIRST_HOST = "algo-1"

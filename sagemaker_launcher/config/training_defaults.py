@@ -18,8 +18,8 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from sagemaker_launcher.config.run_modes import code_dir
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.run_modes import code_dir
 
 # The bundled example's defaults, looked up in the code folder like any other.
 EXAMPLE_DEFAULTS = "training_default_config:get_training_cfg_defaults"

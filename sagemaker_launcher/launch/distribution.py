@@ -16,7 +16,7 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.training_defaults import uses_example_defaults
+from sagemaker_launcher.config.training_defaults import uses_example_defaults
 
 TORCH_DISTRIBUTED_HYPERPARAMETER = "sagemaker_torch_distributed_enabled"
 # sagemaker-training's runner reads this count for torchrun as well as for MPI.

@@ -18,20 +18,20 @@ from typing import Any
 
 import yaml
 
-from sagemaker_launcher.aws_errors import RECORD_READERS, aws_errors
+from sagemaker_launcher.aws.faults import RECORD_READERS, aws_errors
+from sagemaker_launcher.config.yaml_reading import RefusedYAML, parse, plain
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.jobs.metric_series import MetricSeries, definitions_of, local_series, sagemaker_series
+from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings
+from sagemaker_launcher.launch.plan import (
     CONFIG_CHANNEL,
     SAGEMAKER_CONFIG_FILE,
     SDK_CODE_HYPERPARAMETERS,
     TAG_CONFIG,
     TRAINING_CONFIG_FILE,
 )
-from sagemaker_launcher.job_timing import duration_seconds, format_seconds, spot_savings
-from sagemaker_launcher.local_jobs import LocalRun, find_local_run
-from sagemaker_launcher.metric_series import MetricSeries, definitions_of, local_series, sagemaker_series
+from sagemaker_launcher.local.past_runs import LocalRun, find_local_run
 from sagemaker_launcher.terminal_text import printable
-from sagemaker_launcher.yaml_reading import RefusedYAML, parse, plain
 
 LOCAL = "local"
 SAGEMAKER = "SageMaker"
@@ -74,7 +74,7 @@ class Clients:
 
     @classmethod
     def create(cls, region: str | None) -> Clients:
-        from sagemaker_launcher.aws_errors import aws_client
+        from sagemaker_launcher.aws.faults import aws_client
 
         return cls(*(aws_client(service, region) for service in ("sagemaker", "s3", "cloudwatch", "logs")))
 
@@ -122,7 +122,7 @@ def sagemaker_job(job: str, clients: Clients) -> ComparedJob:
     Final metrics are the service's FinalMetricDataList over the curves' last points; metrics.json is
     not read from output.tar.gz (``show`` does), since the archive may be large.
     """
-    from sagemaker_launcher.job_lookup import describe_job, read_s3_text
+    from sagemaker_launcher.jobs.lookup import describe_job, read_s3_text
 
     description = describe_job(clients.sagemaker, job)
     with aws_errors(f"Reading the tags of training job {job}", "sagemaker:ListTags", job):

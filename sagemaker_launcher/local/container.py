@@ -17,8 +17,8 @@ import yaml
 from yacs.config import CfgNode
 
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import OUTPUT_ARCHIVE, JobPlan
-from sagemaker_launcher.local_layout import OUTPUT_DIR, job_dir
+from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE, JobPlan
+from sagemaker_launcher.local.layout import OUTPUT_DIR, job_dir
 
 CONTAINER_ROOT = "container"
 FAILURE_FILE = "failure"
@@ -68,7 +68,7 @@ def _succeeds(*args: str) -> bool:
 
 def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
     """Run the job's containers; returns 0, or 1 after printing the failure file's text."""
-    from sagemaker_launcher.sagemaker_job import run_local_container
+    from sagemaker_launcher.aws.sagemaker_sdk import run_local_container
 
     check_docker(plan.image_uri, gpu=cfg.SAGEMAKER.INSTANCE_TYPE == "local_gpu")
     container_root = job_dir(plan) / CONTAINER_ROOT

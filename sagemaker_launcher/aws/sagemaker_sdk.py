@@ -17,10 +17,10 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.aws_errors import aws_client, one_line
+from sagemaker_launcher.aws.faults import aws_client, one_line
+from sagemaker_launcher.config.run_modes import LOCAL_REGION
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import JobPlan, encode_hyperparameters
-from sagemaker_launcher.run_modes import LOCAL_REGION
+from sagemaker_launcher.launch.plan import JobPlan, encode_hyperparameters
 
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"

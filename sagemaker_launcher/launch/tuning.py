@@ -12,20 +12,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.config_loading import ResolvedConfigs
-from sagemaker_launcher.job_plan import REQUEST_FILE, TAG_SWEEP, TAG_SWEEP_OBJECTIVE, JobPlan, plan_job
-from sagemaker_launcher.launch import dump_json, write_config_channel
-from sagemaker_launcher.record import build_record, git_state
-from sagemaker_launcher.storage import JobStorage, pack_source_dir
-from sagemaker_launcher.sweeps import Sweep, check_bayesian, tuning_ranges
+from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
+from sagemaker_launcher.config.loading import ResolvedConfigs
+from sagemaker_launcher.launch.plan import REQUEST_FILE, TAG_SWEEP, TAG_SWEEP_OBJECTIVE, JobPlan, plan_job
+from sagemaker_launcher.launch.record import build_record, git_state
+from sagemaker_launcher.launch.sequence import dump_json, write_config_channel
+from sagemaker_launcher.launch.sweeps import Sweep, check_bayesian, tuning_ranges
 
 
 def launch_tuning(
     configs: ResolvedConfigs, sweep: Sweep, arguments: Sequence[str], *, send: bool
 ) -> dict[str, Any]:
     """Stage the files and create the tuning job (``send``), or only build its request; returns it."""
-    from sagemaker_launcher.job_plan import hyperparameters_of
-    from sagemaker_launcher.sagemaker_job import create_tuning_job
+    from sagemaker_launcher.aws.sagemaker_sdk import create_tuning_job
+    from sagemaker_launcher.launch.plan import hyperparameters_of
 
     names = check_bayesian(configs, sweep)
     cfg = configs.sagemaker

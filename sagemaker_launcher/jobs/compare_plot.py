@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_compare import ComparedJob, differing_keys
+from sagemaker_launcher.jobs.compare import ComparedJob, differing_keys
 from sagemaker_launcher.terminal_text import printable
 
 # Differing keys named in a line's label; more are counted.

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws_errors import aws_client, aws_errors, aws_fault_message
-from sagemaker_launcher.config_loading import ResolvedConfigs, load_configs
+from sagemaker_launcher.aws.faults import aws_client, aws_errors, aws_fault_message
+from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
+from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
+from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.job_plan import (
+from sagemaker_launcher.launch.plan import (
     RECORD_FILE,
     REQUEST_FILE,
     SAGEMAKER_CONFIG_FILE,
@@ -26,9 +28,7 @@ from sagemaker_launcher.job_plan import (
     hyperparameters_of,
     plan_job,
 )
-from sagemaker_launcher.record import GitState, build_record, git_state
-from sagemaker_launcher.storage import JobStorage, pack_source_dir
-from sagemaker_launcher.validation import validate
+from sagemaker_launcher.launch.record import GitState, build_record, git_state
 
 
 def resolve(config_file: str | Path | None, overrides: Sequence[str]) -> ResolvedConfigs:
@@ -60,7 +60,7 @@ def dry_run_request(
     configs: ResolvedConfigs, parent_job: str | None = None, code_uri: str | None = None
 ) -> dict[str, Any]:
     """The CreateTrainingJob request a launch would send; sends nothing and writes nothing."""
-    from sagemaker_launcher.sagemaker_job import create_training_job, preload_sdk
+    from sagemaker_launcher.aws.sagemaker_sdk import create_training_job, preload_sdk
 
     preload_sdk()
     plan = plan_for(configs, f"s3://{configs.sagemaker.S3.BUCKET}", git_state(), parent_job, code_uri)
@@ -79,7 +79,7 @@ def launch_on_sagemaker(
     (unless the job was created after all) and the error says so. ``code_uri`` names an existing
     code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
     """
-    from sagemaker_launcher.sagemaker_job import create_training_job, preload_sdk
+    from sagemaker_launcher.aws.sagemaker_sdk import create_training_job, preload_sdk
 
     cfg = configs.sagemaker
     region = cfg.SAGEMAKER.REGION

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.config_loading import ResolvedConfigs
-from sagemaker_launcher.job_plan import JobPlan
-from sagemaker_launcher.redaction import redact
+from sagemaker_launcher.config.loading import ResolvedConfigs
+from sagemaker_launcher.launch.plan import JobPlan
+from sagemaker_launcher.launch.redaction import redact
 
 # 2: the diff is redacted and hashed, changed files are listed.
 RECORD_VERSION = 2

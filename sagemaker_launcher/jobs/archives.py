@@ -22,9 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sagemaker_launcher.aws.storage import split_s3_uri
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.link_paths import MAX_LINK_DEPTH, OUTSIDE, LinkDepthError, LinkTree
-from sagemaker_launcher.storage import split_s3_uri
+from sagemaker_launcher.jobs.link_paths import MAX_LINK_DEPTH, OUTSIDE, LinkDepthError, LinkTree
 
 # An archive with more members than this is refused before anything is written.
 MAX_MEMBERS = 200_000
