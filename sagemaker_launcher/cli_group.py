@@ -1,7 +1,8 @@
 """A click group whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
 
-It is also where every command's Ctrl-C and stray AWS or network fault end: Ctrl-C exits 130 with one
-line, and an AWS fault no command translated becomes one paragraph instead of a traceback. And it
+It is also the command line's edge, where every command's errors end: a ``LauncherError`` prints as
+``Error: <message>`` and exits 1, Ctrl-C exits 130 with one line, and an AWS fault no command
+translated becomes one paragraph instead of a traceback. And it
 keeps the interpreter's shutdown from spending most of a second on garbage collection.
 """
 
@@ -57,13 +58,15 @@ class DefaultCommandGroup(click.Group):
             note = str(interrupt)
             click.echo(f"\nInterrupted{': ' + note if note else '.'}", err=True)
             ctx.exit(INTERRUPTED_EXIT_CODE)
+        except LauncherError as error:
+            raise click.ClickException(error.message) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:
             message = aws_fault_message(error, f"'{ctx.invoked_subcommand or self.default_command}'")
             if message is None:
                 raise
-            raise LauncherError(message) from None
+            raise click.ClickException(message) from None
 
 
 class ByteSize(click.ParamType):

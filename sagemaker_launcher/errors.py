@@ -1,10 +1,13 @@
-"""The launcher's one error type for problems the user can fix."""
+"""The launcher's one error type for problems the user can fix.
 
-import click
+It is a plain exception, so config, validation, storage and archive code need no CLI library; the
+command line's edge (``cli_group``) prints it as ``Error: <message>`` and exits 1, no traceback.
+"""
 
 
-class LauncherError(click.ClickException):
-    """A user-fixable problem: the CLI prints ``Error: <message>`` and exits 1, no traceback.
+class LauncherError(Exception):
+    """A user-fixable problem, told in one paragraph that names the file, key or value and what to do."""
 
-    Messages are one paragraph that names the file, key or value at fault and what to do.
-    """
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
-import click
 import yaml
 from yacs.config import CfgNode
 
@@ -79,11 +79,12 @@ def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
     if succeeded:
         return 0
     failure = _failure_text(job_dir(plan) / OUTPUT_DIR / OUTPUT_ARCHIVE)
-    click.echo(
+    print(
         f"The training container failed: {failure}"
         if failure
         else "A training container exited non-zero without a failure file; see its log above.",
-        err=True,
+        file=sys.stderr,
+        flush=True,
     )
     return 1
 

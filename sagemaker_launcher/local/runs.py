@@ -7,10 +7,9 @@ account.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import click
 
 from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
 from sagemaker_launcher.config.loading import ResolvedConfigs
@@ -37,7 +36,7 @@ _TRACEBACK_START = "Traceback (most recent call last):"
 
 
 def _echo(line: str) -> None:
-    click.echo(line, err=True)
+    print(line, file=sys.stderr, flush=True)
 
 
 def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
