@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from sagemaker_launcher.cli_group import ARGUMENTS_KEY, ByteSize, DefaultCommandGroup
+from sagemaker_launcher.jobs.statuses import JOB_STATUSES
 
 LAUNCH_EPILOG = """\b
 Examples:
@@ -118,7 +119,6 @@ REGION_OPTION = click.option(
     default=None,
     help="AWS region of the job; defaults to AWS_DEFAULT_REGION or your AWS profile's region.",
 )
-JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 
 
 @cli.command("list")

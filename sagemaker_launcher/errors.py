@@ -4,6 +4,9 @@ It is a plain exception, so config, validation, storage and archive code need no
 command line's edge (``cli_group``) prints it as ``Error: <message>`` and exits 1, no traceback.
 """
 
+# The command users type, quoted where a message says what to run next.
+CLI_COMMAND = "python run_sagemaker_job.py"
+
 
 class LauncherError(Exception):
     """A user-fixable problem, told in one paragraph that names the file, key or value and what to do."""

@@ -1,6 +1,6 @@
-"""boto3 clients for the job commands, and botocore failures turned into one-paragraph LauncherError messages.
+"""AWS and network failures turned into one-paragraph ``LauncherError`` messages that say what to do.
 
-boto3 only, imported inside functions: the job commands must not pay for the SageMaker SDK.
+botocore is imported inside functions: the job commands must not pay for it before a call fails.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
 
-# Parallel S3 reads of the records of the listed jobs.
-RECORD_READERS = 16
 _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 _CREDENTIAL_CODES = frozenset(
     {
@@ -26,18 +24,6 @@ _CREDENTIAL_CODES = frozenset(
     }
 )
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-CLI_COMMAND = "python run_sagemaker_job.py"
-
-
-def aws_client(service: str, region: str | None) -> Any:
-    """A boto3 client with room for the parallel reads below; honours AWS_ENDPOINT_URL."""
-    import boto3
-    from botocore.config import Config
-
-    with aws_errors(f"Creating a {service} client", None):
-        return boto3.client(
-            service, region_name=region or None, config=Config(max_pool_connections=RECORD_READERS)
-        )
 
 
 @contextmanager

@@ -17,7 +17,8 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.aws.faults import aws_client, one_line
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import one_line
 from sagemaker_launcher.config.run_modes import LOCAL_REGION
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.launch.plan import JobPlan, encode_hyperparameters

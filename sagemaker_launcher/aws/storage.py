@@ -14,16 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from sagemaker_launcher.aws.clients import aws_client
+
 # Left out of SOURCE_DIR archives: caches and version control, never code the job needs.
 _SKIPPED_NAMES = {"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
-
-
-def s3_client(region: str | None = None) -> Any:
-    """A boto3 S3 client; honours AWS_ENDPOINT_URL like every boto3 client."""
-    import boto3
-
-    return boto3.client("s3", region_name=region or None)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -47,7 +42,7 @@ class JobStorage:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = s3_client(self._region)
+            self._client = aws_client("s3", self._region)
         return self._client
 
     def put(self, uri: str, data: bytes) -> None:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws.faults import CLI_COMMAND, aws_client, aws_errors
-from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.jobs.lookup import ENDED_STATUSES, JobInfo, describe_job
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import aws_errors
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
+from sagemaker_launcher.jobs.lookup import JobInfo, describe_job
+from sagemaker_launcher.jobs.statuses import ENDED_STATUSES
 from sagemaker_launcher.jobs.timing import format_when
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from sagemaker_launcher.aws.faults import RECORD_READERS, aws_errors
+from sagemaker_launcher.aws.clients import RECORD_READERS
+from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.config.yaml_reading import RefusedYAML, parse, plain
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.metric_series import MetricSeries, definitions_of, local_series, sagemaker_series
@@ -74,7 +75,7 @@ class Clients:
 
     @classmethod
     def create(cls, region: str | None) -> Clients:
-        from sagemaker_launcher.aws.faults import aws_client
+        from sagemaker_launcher.aws.clients import aws_client
 
         return cls(*(aws_client(service, region) for service in ("sagemaker", "s3", "cloudwatch", "logs")))
 

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_launcher.aws.faults import RECORD_READERS, aws_client, aws_errors
+from sagemaker_launcher.aws.clients import RECORD_READERS, aws_client
+from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import parse_record, read_s3_bytes, record_text, record_value
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings

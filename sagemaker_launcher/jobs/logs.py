@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sagemaker_launcher.aws.faults import aws_client, aws_errors
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.jobs.lookup import ENDED_STATUSES, describe_job
+from sagemaker_launcher.jobs.lookup import describe_job
+from sagemaker_launcher.jobs.statuses import ENDED_STATUSES
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 _STREAM_SUFFIX = re.compile(r"-\d+$")

@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_launcher.aws.faults import CLI_COMMAND, MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
 from sagemaker_launcher.aws.storage import split_s3_uri
-from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
 from sagemaker_launcher.launch.plan import (
     OUTPUT_ARCHIVE,
     RECORD_FILE,
@@ -23,7 +24,6 @@ from sagemaker_launcher.launch.plan import (
     TRAINING_CONFIG_FILE,
 )
 
-ENDED_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 # A record or resolved config larger than this is not read: a launch writes a few kilobytes (the diff
 # in a record is cut at 200,000 characters).
 MAX_RECORDED_BYTES = 4 * 1024 * 1024

@@ -12,7 +12,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws.faults import aws_client, aws_errors
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import (
     JobInfo,

@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from yacs.config import CfgNode
 
-from sagemaker_launcher.aws.faults import MISSING_CODES, aws_client, aws_errors
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
 from sagemaker_launcher.aws.storage import split_s3_uri
 from sagemaker_launcher.config.loading import BASE_KEY, ResolvedConfigs, load_configs
 from sagemaker_launcher.config.run_modes import is_local

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sagemaker_launcher.jobs.statuses import RUNNING_STATUSES
+
 
 def spot_savings(job: dict[str, Any]) -> str | None:
     """``"70%"``: how much less was billed than trained, for spot jobs that report both times."""
@@ -22,7 +24,7 @@ def duration_seconds(job: dict[str, Any]) -> float | None:
     if start is None:
         return None
     end = job.get("TrainingEndTime")
-    if end is None and job.get("TrainingJobStatus") in ("InProgress", "Stopping"):
+    if end is None and job.get("TrainingJobStatus") in RUNNING_STATUSES:
         end = dt.datetime.now(dt.UTC)
     return (end - start).total_seconds() if end else None
 

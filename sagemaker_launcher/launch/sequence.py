@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws.faults import aws_client, aws_errors, aws_fault_message
+from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.aws.faults import aws_errors, aws_fault_message
 from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
 from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.config.validation import validate

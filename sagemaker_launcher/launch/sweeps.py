@@ -246,8 +246,9 @@ def launch_sagemaker_points(
     sleep: Callable[[float], None],
 ) -> list[str]:
     """Create each point's job, keeping at most ``max_parallel`` running; returns the job names."""
-    from sagemaker_launcher.aws.faults import aws_client
-    from sagemaker_launcher.jobs.lookup import ENDED_STATUSES, describe_job
+    from sagemaker_launcher.aws.clients import aws_client
+    from sagemaker_launcher.jobs.lookup import describe_job
+    from sagemaker_launcher.jobs.statuses import ENDED_STATUSES
     from sagemaker_launcher.launch.sequence import launch_on_sagemaker
 
     names: list[str] = []
@@ -326,7 +327,8 @@ def sweep_members(sweep_id: str, region: str | None, runs_dir: Path) -> tuple[li
 
 def tagged_sagemaker_jobs(sweep_id: str, region: str | None) -> list[tuple[str, dict[str, str]]]:
     """(name, tags) of every training job with the sweep's tag, oldest first (one Search per 100 jobs)."""
-    from sagemaker_launcher.aws.faults import aws_client, aws_errors
+    from sagemaker_launcher.aws.clients import aws_client
+    from sagemaker_launcher.aws.faults import aws_errors
 
     request = {
         "Resource": "TrainingJob",
