@@ -1,0 +1,25 @@
+"""The one place boto3 clients are made, for launches and job commands alike.
+
+boto3 is imported inside the function: ``--help`` and validation errors never pay for it. Every
+client honours ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``), as boto3 does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagemaker_launcher.aws.faults import aws_errors
+
+# Parallel reads (records of listed jobs, compared jobs) share one client; its pool fits them all.
+RECORD_READERS = 16
+
+
+def aws_client(service: str, region: str | None) -> Any:
+    """A boto3 client for ``service`` in ``region`` (None: the profile's), with room for parallel reads."""
+    import boto3
+    from botocore.config import Config
+
+    with aws_errors(f"Creating a {service} client", None):
+        return boto3.client(
+            service, region_name=region or None, config=Config(max_pool_connections=RECORD_READERS)
+        )
