@@ -11,15 +11,12 @@ the same number of bare boto3 DescribeTrainingJob calls, one after another. Prin
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import logging
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench_support import argument_parser, best_seconds, loopback_aws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -97,37 +94,13 @@ def make_jobs(count: int) -> list[str]:
     return names
 
 
-def best_seconds(command: list[str], repeat: int) -> float:
-    """Fastest wall time of ``command`` over ``repeat`` runs; it must succeed."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--jobs", type=int, default=20, help="Number of jobs to compare.")
     parser.add_argument("--repeat", type=int, default=3, help="Runs per command; the best is reported.")
     args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    try:
+    with loopback_aws(REGION):
         names = make_jobs(args.jobs)
         bare = (
             "import boto3, sys; c = boto3.client('sagemaker'); "
@@ -140,8 +113,6 @@ def main() -> None:
             seconds = best_seconds(command, args.repeat)
             label = " ".join(["compare", f"<{args.jobs} jobs>", *extra])
             print(f"{label}: {seconds:.2f} s = {seconds / baseline:.1f}x the bare describes")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ training work is inside every figure and differences are the machinery's own cos
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -21,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_support import argument_parser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "sm-launcher-training:local"
@@ -44,9 +45,7 @@ def seconds_to_first_metric(command: list[str], environment: dict[str, str], cwd
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant (median shown)")
     repeat = parser.parse_args().repeat
     work = Path(tempfile.mkdtemp(prefix="debug-loop-"))

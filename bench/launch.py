@@ -13,8 +13,6 @@ left out: what remains is the tools' own cost.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import statistics
 import subprocess
@@ -22,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_support import argument_parser, loopback_aws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
@@ -61,50 +61,34 @@ def rounds(rows: list[tuple[str, list[str], dict[str, str]]], repeat: int) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="runs per command (median shown)")
     repeat = parser.parse_args().repeat
 
-    from moto.server import ThreadedMotoServer
+    with loopback_aws() as environment:
+        import boto3
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    environment = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    os.environ.update(environment)
-    import boto3
+        boto3.client("s3").create_bucket(Bucket="my-team-sagemaker")
 
-    boto3.client("s3").create_bucket(Bucket="my-team-sagemaker")
-
-    launcher = [sys.executable, str(REPO_ROOT / "run_sagemaker_job.py")]
-    defaults_file = Path(tempfile.mkdtemp(prefix="launch-bench-")) / "sdk_defaults.yaml"
-    defaults_file.write_text(SDK_DEFAULTS)
-    with_defaults = {**environment, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(defaults_file)}
-    rows = [
-        ('bare python -c "import sagemaker"', [sys.executable, "-c", "import sagemaker"], environment),
-        ("run_sagemaker_job.py --help", [*launcher, "--help"], environment),
-        (
-            "validation error (no SDK import)",
-            [*launcher, "--config", EXAMPLE, "SAGEMAKER.INSTANCE_COUNT", "0"],
-            environment,
-        ),
-        ("--dry-run", [*launcher, "--config", EXAMPLE, "--dry-run"], environment),
-        ("hand-written SDK script", [sys.executable, HANDWRITTEN], environment),
-        ("launch", [*launcher, "--config", EXAMPLE], environment),
-        ("hand-written SDK script, SDK defaults file", [sys.executable, HANDWRITTEN], with_defaults),
-        ("launch, SDK defaults file", [*launcher, "--config", EXAMPLE], with_defaults),
-    ]
-    times = rounds(rows, repeat)
-    server.stop()
+        launcher = [sys.executable, str(REPO_ROOT / "run_sagemaker_job.py")]
+        defaults_file = Path(tempfile.mkdtemp(prefix="launch-bench-")) / "sdk_defaults.yaml"
+        defaults_file.write_text(SDK_DEFAULTS)
+        with_defaults = {**environment, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(defaults_file)}
+        rows = [
+            ('bare python -c "import sagemaker"', [sys.executable, "-c", "import sagemaker"], environment),
+            ("run_sagemaker_job.py --help", [*launcher, "--help"], environment),
+            (
+                "validation error (no SDK import)",
+                [*launcher, "--config", EXAMPLE, "SAGEMAKER.INSTANCE_COUNT", "0"],
+                environment,
+            ),
+            ("--dry-run", [*launcher, "--config", EXAMPLE, "--dry-run"], environment),
+            ("hand-written SDK script", [sys.executable, HANDWRITTEN], environment),
+            ("launch", [*launcher, "--config", EXAMPLE], environment),
+            ("hand-written SDK script, SDK defaults file", [sys.executable, HANDWRITTEN], with_defaults),
+            ("launch, SDK defaults file", [*launcher, "--config", EXAMPLE], with_defaults),
+        ]
+        times = rounds(rows, repeat)
 
     medians = {label: statistics.median(runs) for label, runs in times.items()}
     baseline = medians[rows[0][0]]

@@ -11,14 +11,12 @@ with a bare ``python -c "import boto3"`` measured in the same run. Prints the be
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_support import argument_parser, best_seconds, loopback_aws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -63,37 +61,13 @@ def make_jobs(count: int) -> None:
         )
 
 
-def best_seconds(command: list[str], repeat: int) -> float:
-    """Fastest wall time of ``command`` over ``repeat`` runs; it must succeed."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--jobs", type=int, default=500, help="Number of jobs to create.")
     parser.add_argument("--repeat", type=int, default=3, help="Runs per command; the best is reported.")
     args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    try:
+    with loopback_aws(REGION):
         started = time.perf_counter()
         make_jobs(args.jobs)
         print(f"created {args.jobs} jobs in {time.perf_counter() - started:.1f} s")
@@ -104,8 +78,6 @@ def main() -> None:
             seconds = best_seconds(command, args.repeat)
             ratio = seconds / baseline
             print(f"list --limit {limit} ({args.jobs} jobs): {seconds:.2f} s = {ratio:.1f}x import boto3")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ which side goes first; the median round counts. Wall time: the point is what a s
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_support import argument_parser
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = REPO / "sagemaker_container" / "main.py"
@@ -79,9 +80,7 @@ def seconds_per_run(
 
 def main() -> None:
     """Measure both sides and print samples per second and their ratio."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=20, help="Epochs per run (the first is warm-up).")
     parser.add_argument("--rounds", type=int, default=3, help="Runs per side, alternating.")
     parser.add_argument("--batch", type=int, default=64, help="Global batch: per process, batch / processes.")

@@ -15,7 +15,6 @@ requirements already met, as a fresh process. Target: a cache hit under 0.5 s.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import subprocess
@@ -25,9 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_support import argument_parser
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
-
 from own_code import write_wheel  # noqa: E402
 
 from sagemaker_launcher.local.requirements import prepare_requirements  # noqa: E402
@@ -43,9 +43,7 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timings per case (median shown)")
     repeat = parser.parse_args().repeat
     work = Path(tempfile.mkdtemp(prefix="requirements-bench-"))

@@ -13,7 +13,6 @@ time also counts what other tenants take, which moved single runs here by 10-20%
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -22,21 +21,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_support import argument_parser
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "sagemaker_container"))
 sys.path.insert(0, str(REPO / "scripts"))
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from make_digits_data import make_digits_data  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
-from yacs.config import CfgNode  # noqa: E402
 
 import builders  # noqa: E402
 import checkpoints  # noqa: E402
 import digits_data  # noqa: E402
 import engine  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from make_digits_data import make_digits_data  # noqa: E402
 from preemption import StopFlag  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from yacs.config import CfgNode  # noqa: E402
+
 from training_default_config import get_training_cfg_defaults  # noqa: E402
 
 
@@ -109,9 +110,7 @@ def bare_loop(cfg: CfgNode, dataset: TensorDataset) -> Callable[[int], float]:
 
 def main() -> None:
     """Measure both loops and print samples per second and their ratio."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=5, help="Epochs per timed round.")
     parser.add_argument("--rounds", type=int, default=9, help="Timed rounds per loop, alternating.")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (shared CPUs: 1).")
