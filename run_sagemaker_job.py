@@ -47,7 +47,8 @@ def cli() -> None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the CreateTrainingJob request as JSON on stdout; send nothing, write nothing.",
+    help="Print the CreateTrainingJob request as JSON on stdout, and on stderr a cost bound from the AWS "
+    "Price List where it answers; send nothing, write nothing.",
 )
 @click.option(
     "--wait/--no-wait",
@@ -75,9 +76,12 @@ def launch(
         click.echo(configs.training_defaults.note, err=True)
     instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
     if dry_run:
+        from sagemaker_launcher.launch.cost import PriceLookups, job_lines
         from sagemaker_launcher.launch.sequence import dry_run_request, dump_json
 
+        prices = PriceLookups([configs.sagemaker])
         click.echo(dump_json(dry_run_request(configs)))
+        _echo_lines(job_lines(prices, configs.sagemaker))
         return
     from sagemaker_launcher.config.run_modes import is_local
 
@@ -93,6 +97,12 @@ def launch(
         _follow(plan.job_name, configs.sagemaker.SAGEMAKER.REGION)
 
 
+def _echo_lines(lines: list[str]) -> None:
+    """Lines for people (a dry run's cost estimate) on stderr, so stdout stays the JSON."""
+    for line in lines:
+        click.echo(line, err=True)
+
+
 def _announce(job_name: str, prefix: str, reproducing: str | None = None) -> None:
     click.echo(f"Started training job {job_name}" + (f", reproducing {reproducing}" if reproducing else ""))
     click.echo(f"  configs and record: {prefix}config/")
@@ -100,11 +110,16 @@ def _announce(job_name: str, prefix: str, reproducing: str | None = None) -> Non
     click.echo(f"  follow it:          python run_sagemaker_job.py logs {job_name} --follow")
 
 
-def _follow(job_name: str, region: str) -> None:
-    from sagemaker_launcher.aws.sagemaker_sdk import follow_job
+def _follow(job_name: str, region: str | None, poll_seconds: float = 5.0) -> tuple[str, bool]:
+    """Print the job's logs until it ends (``--wait`` and ``logs --follow``): its status, whether a line came.
+
+    A job that ends Failed or Stopped raises ``LauncherError`` with its failure reason. Ctrl-C stops
+    following, not the job.
+    """
+    from sagemaker_launcher.jobs.logs import print_logs
 
     try:
-        follow_job(job_name, region)
+        return print_logs(job_name, region, True, poll_seconds, click.echo)
     except KeyboardInterrupt:
         click.echo(
             f"\nStopped following; job {job_name} keeps running. Follow it again with: "
@@ -204,11 +219,10 @@ def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> Non
     """Print a job's CloudWatch logs, each line prefixed with its host, e.g. [algo-1]."""
     from sagemaker_launcher.jobs.logs import no_logs_note, print_logs
 
-    try:
-        status, printed = print_logs(job, region, follow, poll_seconds, click.echo)
-    except KeyboardInterrupt:
-        click.echo(f"\nStopped following; job {job} keeps running.", err=True)
-        sys.exit(130)
+    if follow:
+        status, printed = _follow(job, region, poll_seconds)
+    else:
+        status, printed = print_logs(job, region, False, poll_seconds, click.echo)
     if not printed:
         click.echo(no_logs_note(job, status), err=True)
 
@@ -265,7 +279,8 @@ def stop(job: str, region: str | None) -> None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the new job's CreateTrainingJob request as JSON on stdout; send nothing, write nothing.",
+    help="Print the new job's CreateTrainingJob request as JSON on stdout, and on stderr a cost bound from "
+    "the AWS Price List where it answers; send nothing, write nothing.",
 )
 @click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
 def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str, ...]) -> None:
@@ -282,7 +297,11 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
 
     configs, code_uri = resolve_reproduction(find_parent(job, region), overrides, region)
     if dry_run:
+        from sagemaker_launcher.launch.cost import PriceLookups, job_lines
+
+        prices = PriceLookups([configs.sagemaker])
         click.echo(dump_json(dry_run_request(configs, parent_job=job, code_uri=code_uri)))
+        _echo_lines(job_lines(prices, configs.sagemaker))
         return
     arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
     plan = launch_on_sagemaker(configs, arguments, parent_job=job, code_uri=code_uri)
@@ -372,7 +391,8 @@ def compare(
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the planned points as JSON (bayesian: the tuning-job request); send nothing, write nothing.",
+    help="Print the planned points as JSON (bayesian: the tuning-job request), and on stderr a cost bound "
+    "per job and in total; send nothing, write nothing.",
 )
 @click.option(
     "--poll-seconds",
@@ -409,11 +429,14 @@ def sweep(
     plan = read_sweep(configs)
     arguments = ctx.meta[ARGUMENTS_KEY]
     if plan.strategy == "bayesian":
+        from sagemaker_launcher.launch.cost import PriceLookups, tuning_lines
         from sagemaker_launcher.launch.tuning import launch_tuning
 
+        prices = PriceLookups([configs.sagemaker]) if dry_run else None
         request = launch_tuning(configs, plan, arguments, send=not dry_run)
-        if dry_run:
+        if prices:
             click.echo(dump_json(request))
+            _echo_lines(tuning_lines(prices, configs.sagemaker, plan.max_jobs))
         else:
             click.echo(f"Started tuning job {plan.sweep_id}: up to {plan.max_jobs} jobs, tagged with its id.")
             click.echo(f"  compare them: python run_sagemaker_job.py compare --sweep {plan.sweep_id}")
@@ -422,7 +445,12 @@ def sweep(
     # Every point is resolved and validated before the first one starts.
     point_list = [point_configs(config_file, overrides, point, plan) for point in points]
     if dry_run:
+        from sagemaker_launcher.launch.cost import PriceLookups, sweep_lines
+
+        prices = PriceLookups([point.sagemaker for point in point_list])
         click.echo(dump_json({"sweep": plan.sweep_id, "strategy": plan.strategy, "points": points}))
+        labelled = zip(map(point_label, points), (point.sagemaker for point in point_list), strict=True)
+        _echo_lines(sweep_lines(prices, list(labelled)))
         return
     click.echo(f"Sweep {plan.sweep_id}: {len(points)} {plan.strategy} points", err=True)
     for index, point in enumerate(points, 1):

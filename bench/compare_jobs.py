@@ -21,13 +21,12 @@ from bench_support import argument_parser, best_seconds, loopback_aws
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from sagemaker_launcher.launch.plan import (  # noqa: E402
+from sagemaker_container.sagemaker_contract.names import (  # noqa: E402
     RECORD_FILE,
     SAGEMAKER_CONFIG_FILE,
-    TAG_CONFIG,
-    TAG_EXPERIMENT,
     TRAINING_CONFIG_FILE,
 )
+from sagemaker_launcher.launch.plan import TAG_CONFIG, TAG_EXPERIMENT  # noqa: E402
 
 BUCKET = "bench-bucket"
 REGION = "us-east-1"

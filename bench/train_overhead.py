@@ -27,17 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "sagemaker_container"))
 sys.path.insert(0, str(REPO / "scripts"))
 
-import builders  # noqa: E402
-import checkpoints  # noqa: E402
-import digits_data  # noqa: E402
-import engine  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from make_digits_data import make_digits_data  # noqa: E402
-from preemption import StopFlag  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from yacs.config import CfgNode  # noqa: E402
 
+from digits import builders, checkpoints, digits_data, engine  # noqa: E402
+from digits.preemption import StopFlag  # noqa: E402
 from training_default_config import get_training_cfg_defaults  # noqa: E402
 
 

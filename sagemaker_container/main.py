@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-import paths
-from failure import run_guarded
+from digits.failure import run_guarded
+from sagemaker_contract.names import RANK_ENV
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,12 +40,12 @@ def main(argv: list[str]) -> int:
 
     def train() -> None:
         # Imported under the guard, so a broken install is reported in the failure file too.
-        import job
-        from job_config import load_training_config
+        from digits import job
+        from digits.job_config import load_training_config
 
         cfg = load_training_config(args.config_file)
         # Once per job under torchrun (global rank 0), once per host otherwise.
-        if os.environ.get(paths.RANK_ENV, "0") == "0":
+        if os.environ.get(RANK_ENV, "0") == "0":
             logging.getLogger("main").info("Training config:\n%s", cfg.dump())
         job.run(cfg)
 

@@ -48,10 +48,17 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield moto_endpoint
 
 
+# moto has no Price List: it answers a dry run's price question with HTTP 500 and prints a line to
+# this process's stdout, where CliRunner would mix it into the command's. So the question goes to a
+# closed port and is answered "no cost estimate" at once; tests/test_dry_run_costs.py asks moto too.
+NO_PRICE_LIST = "http://127.0.0.1:9"
+
+
 def aws_environment(endpoint: str) -> dict[str, str]:
     """Variables that point boto3 (and anything using it) at ``endpoint`` with dummy keys."""
     return {
         "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_PRICING": NO_PRICE_LIST,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,

@@ -114,9 +114,9 @@ def read_metrics(base: Path) -> dict[str, Any]:
 
 
 def container_module(name: str) -> ModuleType:
-    """Import one of sagemaker_container's modules the way main.py does, as a top-level module."""
+    """Import a module of sagemaker_container the way main.py does, e.g. ``digits.job_config``."""
     if str(CONTAINER_DIR) not in sys.path:
-        # Appended, so the container's module names never shadow anything else in the test process.
+        # Appended, so the container's package names never shadow anything else in the test process.
         sys.path.append(str(CONTAINER_DIR))
     return importlib.import_module(name)
 

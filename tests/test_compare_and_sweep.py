@@ -15,7 +15,7 @@ import boto3
 import pytest
 from conftest import BUCKET, REGION, REPO_ROOT, python_command, run_cli, s3_keys, write_yaml
 
-from sagemaker_launcher.launch.plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE
+from sagemaker_container.sagemaker_contract.names import RECORD_FILE, SAGEMAKER_CONFIG_FILE
 from sagemaker_launcher.local.past_runs import run_folders
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"

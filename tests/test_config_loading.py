@@ -9,9 +9,10 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, write_yaml
 
+from sagemaker_container.sagemaker_contract.merging import leaf_keys
 from sagemaker_container.training_default_config import get_training_cfg_defaults
 from sagemaker_default_config import get_sagemaker_cfg_defaults
-from sagemaker_launcher.config.loading import leaf_keys, load_configs
+from sagemaker_launcher.config.loading import load_configs
 from sagemaker_launcher.errors import LauncherError
 
 

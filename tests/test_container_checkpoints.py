@@ -94,7 +94,7 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_one_before(
 
 
 def test_save_is_atomic_and_keeps_the_last_few(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    checkpoints = container_module("checkpoints")
+    checkpoints = container_module("digits.checkpoints")
     (tmp_path / ".tmp-checkpoint-stale").write_bytes(b"left by a crash")
     for epoch in range(1, 5):
         checkpoints.save({"epoch": epoch}, tmp_path, epoch, 0, keep_last=2)

@@ -18,9 +18,7 @@ def test_unknown_hyperparameter_is_a_user_error(tmp_path: Path, data_dir: Path) 
     completed = run_job(base)
     assert completed.returncode == 1
     reason = (base / "output" / "failure").read_text()
-    assert reason.startswith(
-        "ConfigError: Unknown training config key 'SOLVER.BASE_LRR' in hyperparameters.json."
-    )
+    assert reason.startswith("ConfigError: hyperparameters.json: unknown key 'SOLVER.BASE_LRR'.")
     assert "Did you mean 'SOLVER.BASE_LR'?" in reason
     assert "Traceback" not in completed.stderr
     assert not (base / "model").exists()
@@ -49,7 +47,7 @@ def test_internal_error_reports_type_and_innermost_frames(tmp_path: Path, data_d
 
 
 def test_failure_reason_fits_sagemakers_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    failure = container_module("failure")
+    failure = container_module("digits.failure")
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
 
     def explode() -> None:

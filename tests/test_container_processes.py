@@ -139,7 +139,7 @@ def test_sigterm_mid_epoch_then_restart_ends_bitwise_equal(
 
 
 def test_precision_follows_the_device_and_the_setting() -> None:
-    precision = container_module("precision")
+    precision = container_module("digits.precision")
     cpu = torch.device("cpu")
     auto = precision.choose("auto", cpu)
     assert (auto.name, auto.autocast_dtype, auto.uses_scaler) == ("fp32", None, False)
@@ -155,7 +155,7 @@ def test_precision_follows_the_device_and_the_setting() -> None:
 
 
 def test_ranks_without_a_gpu_of_their_own_all_train_on_the_cpu() -> None:
-    distributed = container_module("distributed")
+    distributed = container_module("digits.distributed")
 
     def gpu(host: str, uuid: str | None) -> dict[str, object]:
         return {"host": host, "uuid": uuid, "visible": 1}

@@ -21,6 +21,7 @@ from faulty_proxy import Faults, faulty_proxy
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 CREATE_TARGET = b"SageMaker.CreateTrainingJob"
+CREATE_TUNING_TARGET = b"SageMaker.CreateHyperParameterTuningJob"
 
 
 def input_folder(tmp_path: Path, files: int = 40, size: int = 64 * 1024) -> Path:
@@ -105,6 +106,65 @@ def test_a_lost_answer_after_the_job_was_created_keeps_the_job_and_its_files(aws
     assert f"Training job {job['TrainingJobName']} was created all the same" in done.stderr
     keys = s3_keys()
     assert {key.rsplit("/", 1)[1] for key in keys} >= {"record.json", "request.json", "sagemaker_config.yaml"}
+
+
+def tuning_launch(endpoint: str, tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """A bayesian sweep's launch (one tuning job) with a local input folder to stage as well."""
+    config = tmp_path / "tuning.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "_BASE_": EXAMPLE,
+                "INPUTS": {"extra": str(input_folder(tmp_path, files=4))},
+                "SWEEP": {
+                    "STRATEGY": "bayesian",
+                    "PARAMETERS": {"SOLVER.BASE_LR": {"MIN": 0.001, "MAX": 0.1, "SCALE": "log"}},
+                    "OBJECTIVE": {"METRIC": "validation:accuracy"},
+                },
+            }
+        )
+    )
+    env = {**os.environ, **aws_environment(endpoint), "AWS_MAX_ATTEMPTS": "1", **environment}
+    return subprocess.run(
+        python_command("sweep", "--config", str(config)),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def tuning_jobs() -> list[str]:
+    import boto3
+
+    summaries = boto3.client("sagemaker").list_hyper_parameter_tuning_jobs()[
+        "HyperParameterTuningJobSummaries"
+    ]
+    return [summary["HyperParameterTuningJobName"] for summary in summaries]
+
+
+def test_a_rejected_tuning_job_leaves_nothing(aws: str, tmp_path: Path) -> None:
+    with faulty_proxy(aws, Faults(reject_marker=CREATE_TUNING_TARGET)) as proxy:
+        done = tuning_launch(aws, tmp_path, AWS_ENDPOINT_URL_SAGEMAKER=proxy)
+    assert_nothing_left(done)
+    assert tuning_jobs() == []
+    assert "ValidationException: rejected by the test proxy" in done.stderr
+    assert "No job was created, and the" in done.stderr and "were removed" in done.stderr
+
+
+def test_a_lost_answer_after_the_tuning_job_was_created_keeps_it_and_its_files(
+    aws: str, tmp_path: Path
+) -> None:
+    with faulty_proxy(aws, Faults(drop_answer_marker=CREATE_TUNING_TARGET)) as proxy:
+        done = tuning_launch(aws, tmp_path, AWS_ENDPOINT_URL_SAGEMAKER=proxy)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    [name] = tuning_jobs()
+    assert f"Tuning job {name} was created all the same" in done.stderr
+    assert f"run_sagemaker_job.py list --sweep {name}'" in done.stderr
+    names = {key.rsplit("/", 1)[1] for key in s3_keys()}
+    assert names >= {"record.json", "request.json", "sagemaker_config.yaml", "part-00.bin"}
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,7 @@ def test_dry_run_sends_the_script_exactly_its_arguments(aws: str, tmp_path: Path
         IMAGE={"URI": "123456789012.dkr.ecr.us-east-1.amazonaws.com/team:v1"},
         INPUTS={"training": "s3://my-team-sagemaker/datasets/points/"},
     )
-    request = json.loads(run_cli("--config", str(config), "HYPERPARAMETERS.lr", "0.050", "--dry-run").output)
+    request = json.loads(run_cli("--config", str(config), "HYPERPARAMETERS.lr", "0.050", "--dry-run").stdout)
     hyperparameters = request["HyperParameters"]
     assert set(hyperparameters) == {"backend", "epochs", "lr"} | SDK_KEYS
     # JSON-encoded as the SDK's own estimators send them; the toolkit turns them into --name value.
@@ -226,7 +226,7 @@ def test_yacs_project_dry_run_sends_only_its_arguments(aws: str, tmp_path: Path)
             "INPUTS.training",
             "s3://my-team-sagemaker/datasets/points/",
             "--dry-run",
-        ).output
+        ).stdout
     )
     assert set(request["HyperParameters"]) == {"run-tag"} | SDK_KEYS
     channels = {channel["ChannelName"] for channel in request["InputDataConfig"]}

@@ -136,7 +136,7 @@ def assert_ranks_agree(output: str, world: int) -> None:
 # ---------------------------------------------------------------------------------------------- #
 def test_dry_run_switches_on_the_images_per_gpu_launch(aws: str, tmp_path: Path) -> None:
     def hyperparameters(*args: str) -> dict[str, str]:
-        return json.loads(run_cli(*args, "--dry-run").output)["HyperParameters"]
+        return json.loads(run_cli(*args, "--dry-run").stdout)["HyperParameters"]
 
     example = hyperparameters("--config", EXAMPLE, "SAGEMAKER.INSTANCE_TYPE", "ml.g5.12xlarge")
     assert example["sagemaker_torch_distributed_enabled"] == "true"

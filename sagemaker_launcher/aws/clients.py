@@ -14,12 +14,14 @@ from sagemaker_launcher.aws.faults import aws_errors
 RECORD_READERS = 16
 
 
-def aws_client(service: str, region: str | None) -> Any:
-    """A boto3 client for ``service`` in ``region`` (None: the profile's), with room for parallel reads."""
+def aws_client(service: str, region: str | None, **settings: Any) -> Any:
+    """A boto3 client for ``service`` in ``region`` (None: the profile's), with room for parallel reads.
+
+    ``settings`` are further botocore ``Config`` settings, e.g. a quick question's short timeouts.
+    """
     import boto3
     from botocore.config import Config
 
+    config = Config(max_pool_connections=RECORD_READERS, **settings)
     with aws_errors(f"Creating a {service} client", None):
-        return boto3.client(
-            service, region_name=region or None, config=Config(max_pool_connections=RECORD_READERS)
-        )
+        return boto3.client(service, region_name=region or None, config=config)

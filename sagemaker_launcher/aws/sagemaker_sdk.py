@@ -1,7 +1,8 @@
-"""Every call into the SageMaker Python SDK (2.x) lives here, imported inside the functions.
+"""Every call into the SageMaker Python SDK (2.x) lives here (and, for the tuner, in
+``sagemaker_tuning`` beside it), imported inside the functions.
 
 The SDK costs about 2 s to import, so ``--help``, validation errors and job listings never load it.
-Moving to another SDK is a change to this one file.
+Moving to another SDK is a change to these two files.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import one_line
 from sagemaker_launcher.config.run_modes import LOCAL_REGION
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.launch.plan import JobPlan, encode_hyperparameters
+from sagemaker_launcher.launch.plan import JobPlan, encode_hyperparameters, is_s3_uri
 
 # A role is mandatory for an Estimator; local modes never use it.
 LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/local-mode"
@@ -53,7 +54,7 @@ def preload_sdk() -> None:
 
     Call it once the caller has imported what it will use meanwhile (e.g. by making its boto3
     clients): two threads importing the same modules at once can get half-initialized ones.
-    Every function here that uses the SDK waits for this import first (``_wait_for_sdk``).
+    Every function here that uses the SDK waits for this import first (``wait_for_sdk``).
     """
     global _sdk_import
     _quiet_sdk_environment()
@@ -67,13 +68,13 @@ def preload_sdk() -> None:
 
             _validate_defaults_quickly()
         except Exception:
-            return  # the caller's own import, after _wait_for_sdk, meets the same error and reports it
+            return  # the caller's own import, after wait_for_sdk, meets the same error and reports it
 
     _sdk_import = threading.Thread(target=load, name="sagemaker-sdk-import", daemon=True)
     _sdk_import.start()
 
 
-def _wait_for_sdk() -> None:
+def wait_for_sdk() -> None:
     """Let a ``preload_sdk`` import finish before this thread imports from the SDK itself."""
     _quiet_sdk_environment()
     if _sdk_import is not None:
@@ -126,11 +127,27 @@ def create_training_job(
 ) -> dict[str, Any]:
     """Build the job with the SDK's Estimator and return its CreateTrainingJob request.
 
-    The request is taken at the SDK's own interception point (the one its pipeline sessions use),
-    so a dry run (``send=False``) shows exactly what a launch sends, and sends nothing.
-    ``before_send`` sees the request just before it goes out.
+    A dry run (``send=False``) shows exactly what a launch sends, and sends nothing (see
+    ``request_session``); ``before_send`` sees the request just before it goes out.
     """
-    _wait_for_sdk()
+    session = request_session(cfg, send=send, before_send=before_send)
+    estimator = build_estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
+    _fit_without_telemetry(estimator, inputs=plan.channels, wait=False, job_name=plan.job_name)
+    if session.request is None:
+        raise RuntimeError("the SageMaker SDK built no CreateTrainingJob request")
+    return session.request
+
+
+def request_session(
+    cfg: CfgNode, *, send: bool, before_send: Callable[[dict[str, Any]], None] | None = None
+) -> Any:
+    """A SageMaker Session that keeps the create request it is handed (``.request``), shows it to
+    ``before_send`` and sends it only when ``send``.
+
+    The request is taken at the SDK's own interception point (the one its pipeline sessions use),
+    for training and tuning jobs alike.
+    """
+    wait_for_sdk()
     import boto3
     from sagemaker.session import Session
 
@@ -148,17 +165,12 @@ def create_training_job(
 
     region = cfg.SAGEMAKER.REGION
     # The launch's own SageMaker client: a new one would parse the service's large model again.
-    session = RequestCapturingSession(
+    return RequestCapturingSession(
         boto_session=boto3.Session(region_name=region),
         default_bucket=cfg.S3.BUCKET,
         sagemaker_client=aws_client("sagemaker", region),
         sagemaker_config=_sdk_defaults(),
     )
-    estimator = _estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
-    _fit_without_telemetry(estimator, inputs=plan.channels, wait=False, job_name=plan.job_name)
-    if session.request is None:
-        raise RuntimeError("the SageMaker SDK built no CreateTrainingJob request")
-    return session.request
 
 
 def _sdk_defaults() -> dict[str, Any]:
@@ -193,14 +205,14 @@ def run_local_container(
     ``model.tar.gz`` and ``output.tar.gz`` land in ``output_dir``. Returns whether every container
     exited 0; the SDK's own error for a failed container is turned into ``False``.
     """
-    _wait_for_sdk()
+    wait_for_sdk()
     import boto3
     from sagemaker.local import LocalSession
 
     container_root.mkdir(parents=True, exist_ok=True)
     session = LocalSession(boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION or LOCAL_REGION))
     session.config = {"local": {"local_code": True, "container_root": str(container_root)}}
-    estimator = _estimator(
+    estimator = build_estimator(
         cfg,
         dataclasses.replace(plan, checkpoint_uri=None),
         session,
@@ -220,25 +232,7 @@ def run_local_container(
     return True
 
 
-def follow_job(job_name: str, region: str) -> None:
-    """Stream a job's CloudWatch logs until it ends; a failed or stopped job raises ``LauncherError``."""
-    _wait_for_sdk()
-    import boto3
-    from sagemaker.exceptions import UnexpectedStatusException
-    from sagemaker.session import Session
-
-    session = Session(boto_session=boto3.Session(region_name=region))
-    try:
-        session.logs_for_job(job_name, wait=True, poll=5)
-    except UnexpectedStatusException as error:
-        description = session.describe_training_job(job_name)
-        raise LauncherError(
-            f"Job {job_name} ended {description['TrainingJobStatus']}: "
-            f"{description.get('FailureReason', 'no failure reason given')}"
-        ) from error
-
-
-def _estimator(
+def build_estimator(
     cfg: CfgNode,
     plan: JobPlan,
     session: Any,
@@ -246,9 +240,13 @@ def _estimator(
     source_dir: str | None,
     output_path: str | None = None,
 ) -> Any:
+    """The job's Estimator. TensorBoard event files (the container's default TensorBoard folder,
+    /opt/ml/output/tensorboard) sync to the job's ``tensorboard/`` in S3; local mode has no such sync."""
+    from sagemaker.debugger import TensorBoardOutputConfig
     from sagemaker.estimator import Estimator
 
     sm, network = cfg.SAGEMAKER, cfg.NETWORK
+    tensorboard = TensorBoardOutputConfig(plan.tensorboard_uri) if is_s3_uri(plan.tensorboard_uri) else None
     # In script mode the SDK JSON-encodes hyperparameters itself; otherwise they pass as given.
     hyperparameters = plan.hyperparameters if source_dir else encode_hyperparameters(plan.hyperparameters)
     return Estimator(
@@ -278,65 +276,6 @@ def _estimator(
         entry_point=sm.ENTRY_POINT if source_dir else None,
         debugger_hook_config=False,
         disable_profiler=True,
+        tensorboard_output_config=tensorboard,
         sagemaker_session=session,
     )
-
-
-def create_tuning_job(
-    cfg: CfgNode,
-    plan: JobPlan,
-    tuning: dict[str, Any],
-    *,
-    send: bool,
-) -> dict[str, Any]:
-    """Build a hyperparameter tuning job around the same Estimator and return its request.
-
-    ``tuning`` holds ``name``, ``metric``, ``goal``, ``max_jobs``, ``max_parallel`` and ``ranges``
-    (hyperparameter -> a list of JSON-encoded values, or an object with ``low``, ``high``, ``scale``
-    and ``integer``). As with a training job, the request is taken where the SDK sends it, so a dry
-    run shows exactly what a launch would send.
-    """
-    _wait_for_sdk()
-    import boto3
-    from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
-    from sagemaker.session import Session
-    from sagemaker.tuner import HyperparameterTuner
-
-    captured: dict[str, Any] = {}
-
-    class TuningRequestSession(Session):
-        """A Session that keeps the tuning request and only sends it when asked to."""
-
-        def _intercept_create_request(self, request, create, func_name=None):  # type: ignore[override]
-            captured.update(request)
-            if send:
-                create(request)
-
-    session = TuningRequestSession(
-        boto_session=boto3.Session(region_name=cfg.SAGEMAKER.REGION), default_bucket=cfg.S3.BUCKET
-    )
-    estimator = _estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
-    scaling = {"linear": "Linear", "log": "Logarithmic"}
-    ranges: dict[str, Any] = {}
-    for name, spec in tuning["ranges"].items():
-        if isinstance(spec, list):
-            ranges[name] = CategoricalParameter(spec)
-        elif spec.integer:
-            ranges[name] = IntegerParameter(int(spec.low), int(spec.high), scaling_type=scaling[spec.scale])
-        else:
-            ranges[name] = ContinuousParameter(spec.low, spec.high, scaling_type=scaling[spec.scale])
-    tuner = HyperparameterTuner(
-        estimator,
-        objective_metric_name=tuning["metric"],
-        hyperparameter_ranges=ranges,
-        metric_definitions=[{"Name": name, "Regex": regex} for name, regex in cfg.METRICS.items()],
-        strategy="Bayesian",
-        objective_type=tuning["goal"].capitalize(),
-        max_jobs=tuning["max_jobs"],
-        max_parallel_jobs=tuning["max_parallel"],
-        tags=plan.tags,
-    )
-    tuner.fit(inputs=plan.channels, job_name=tuning["name"], include_cls_metadata=False, wait=False)
-    if not captured:
-        raise RuntimeError("the SageMaker SDK built no CreateHyperParameterTuningJob request")
-    return captured

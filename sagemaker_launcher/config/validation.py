@@ -13,14 +13,14 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract.names import CONFIG_CHANNEL
+from sagemaker_container.sagemaker_contract.yaml_reading import shown
 from sagemaker_launcher.config import service_limits
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
-from sagemaker_launcher.config.yaml_reading import shown
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.launch.distribution import distribution_hyperparameters
 from sagemaker_launcher.launch.plan import (
-    CONFIG_CHANNEL,
     JOB_NAME_SUFFIX_LENGTH,
     LAUNCHER_TAG_KEYS,
     SDK_CODE_HYPERPARAMETERS,

@@ -18,19 +18,18 @@ from typing import Any
 
 import yaml
 
+from sagemaker_container.sagemaker_contract.names import (
+    CONFIG_CHANNEL,
+    SAGEMAKER_CONFIG_FILE,
+    TRAINING_CONFIG_FILE,
+)
+from sagemaker_container.sagemaker_contract.yaml_reading import RefusedYAML, parse, plain
 from sagemaker_launcher.aws.clients import RECORD_READERS
 from sagemaker_launcher.aws.faults import aws_errors
-from sagemaker_launcher.config.yaml_reading import RefusedYAML, parse, plain
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.metric_series import MetricSeries, definitions_of, local_series, sagemaker_series
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings
-from sagemaker_launcher.launch.plan import (
-    CONFIG_CHANNEL,
-    SAGEMAKER_CONFIG_FILE,
-    SDK_CODE_HYPERPARAMETERS,
-    TAG_CONFIG,
-    TRAINING_CONFIG_FILE,
-)
+from sagemaker_launcher.launch.plan import SDK_CODE_HYPERPARAMETERS, TAG_CONFIG
 from sagemaker_launcher.local.past_runs import LocalRun, find_local_run
 from sagemaker_launcher.terminal_text import printable
 

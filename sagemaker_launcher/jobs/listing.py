@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import RECORD_FILE
 from sagemaker_launcher.aws.clients import RECORD_READERS, aws_client
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import parse_record, read_s3_bytes, record_text, record_value
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings
-from sagemaker_launcher.launch.plan import RECORD_FILE, TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_SWEEP
+from sagemaker_launcher.launch.plan import TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_SWEEP
 from sagemaker_launcher.terminal_text import printable
 
 # Search returns at most 100 jobs a page; pages come newest first.

@@ -12,17 +12,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import (
+    RECORD_FILE,
+    SAGEMAKER_CONFIG_FILE,
+    TRAINING_CONFIG_FILE,
+)
 from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
 from sagemaker_launcher.aws.storage import split_s3_uri
 from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
-from sagemaker_launcher.launch.plan import (
-    OUTPUT_ARCHIVE,
-    RECORD_FILE,
-    SAGEMAKER_CONFIG_FILE,
-    TAG_CONFIG,
-    TRAINING_CONFIG_FILE,
-)
+from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE, TAG_CONFIG
 
 # A record or resolved config larger than this is not read: a launch writes a few kilobytes (the diff
 # in a record is cut at 200,000 characters).

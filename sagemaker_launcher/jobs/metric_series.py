@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import METRICS_FILE
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.jobs.logs import LogReader
 
@@ -147,7 +148,7 @@ def local_series(metrics: Any) -> MetricSeries:
         for name, value in record.items():
             if name != "epoch" and _is_number(value) and math.isfinite(value):
                 points.setdefault(name, []).append((x, float(value)))
-    return MetricSeries(points, "epoch", "metrics.json")
+    return MetricSeries(points, "epoch", METRICS_FILE)
 
 
 def _is_number(value: Any) -> bool:

@@ -12,6 +12,12 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import (
+    METRICS_FILE,
+    RECORD_FILE,
+    SAGEMAKER_CONFIG_FILE,
+    TRAINING_CONFIG_FILE,
+)
 from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
@@ -24,10 +30,8 @@ from sagemaker_launcher.jobs.lookup import (
     s3_body,
 )
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, format_when, spot_savings
-from sagemaker_launcher.launch.plan import RECORD_FILE, SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE
 from sagemaker_launcher.terminal_text import printable, text_lines
 
-METRICS_FILE = "metrics.json"
 # metrics.json larger than this is not read from output.tar.gz.
 _MAX_METRICS_BYTES = 10 * 1024 * 1024
 

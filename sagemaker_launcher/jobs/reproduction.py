@@ -20,6 +20,12 @@ from typing import Any
 import yaml
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract.names import (
+    CONFIG_CHANNEL,
+    SAGEMAKER_CONFIG_FILE,
+    SUBMIT_DIRECTORY_HYPERPARAMETER,
+    TRAINING_CONFIG_FILE,
+)
 from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
 from sagemaker_launcher.aws.storage import split_s3_uri
@@ -28,14 +34,7 @@ from sagemaker_launcher.config.run_modes import is_local
 from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import JobInfo, find_job, no_record_note, recorded_configs
-from sagemaker_launcher.launch.plan import (
-    CODE_ARCHIVE_HYPERPARAMETER,
-    CONFIG_CHANNEL,
-    SAGEMAKER_CONFIG_FILE,
-    SOURCE_ARCHIVE,
-    TRAINING_CONFIG_FILE,
-    is_s3_uri,
-)
+from sagemaker_launcher.launch.plan import SOURCE_ARCHIVE, is_s3_uri
 
 SOURCE_DIR_KEY = "SAGEMAKER.SOURCE_DIR"
 # The YAML laid over the recorded config: the parent's channels and code, pinned before the overrides.
@@ -175,7 +174,7 @@ def _channels(info: JobInfo) -> dict[str, str]:
 
 def _code_archive(info: JobInfo) -> str | None:
     """The parent's sourcedir.tar.gz as its hyperparameters name it; None when it ran the image's code."""
-    encoded = info.description.get("HyperParameters", {}).get(CODE_ARCHIVE_HYPERPARAMETER)
+    encoded = info.description.get("HyperParameters", {}).get(SUBMIT_DIRECTORY_HYPERPARAMETER)
     if encoded is None:
         return None
     try:
@@ -184,7 +183,7 @@ def _code_archive(info: JobInfo) -> str | None:
         uri = None
     if not isinstance(uri, str) or not is_s3_uri(uri):
         raise LauncherError(
-            f"Cannot reproduce job {info.name}: its {CODE_ARCHIVE_HYPERPARAMETER} hyperparameter "
+            f"Cannot reproduce job {info.name}: its {SUBMIT_DIRECTORY_HYPERPARAMETER} hyperparameter "
             f"({encoded[:200]!r}) does not name a code archive in S3 (a JSON-encoded s3:// URI of "
             f"{SOURCE_ARCHIVE}). Pass {SOURCE_DIR_KEY} FOLDER to run a code folder from this machine instead."
         )

@@ -16,11 +16,11 @@ from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract.names import (
+    PROCESSES_PER_HOST_HYPERPARAMETER,
+    TORCH_DISTRIBUTED_HYPERPARAMETER,
+)
 from sagemaker_launcher.config.training_defaults import uses_example_defaults
-
-TORCH_DISTRIBUTED_HYPERPARAMETER = "sagemaker_torch_distributed_enabled"
-# sagemaker-training's runner reads this count for torchrun as well as for MPI.
-PROCESSES_PER_HOST_HYPERPARAMETER = "sagemaker_mpi_num_of_processes_per_host"
 
 
 def distribution_hyperparameters(sagemaker: CfgNode) -> dict[str, Any]:

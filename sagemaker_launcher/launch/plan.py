@@ -8,6 +8,9 @@ root is ``s3://BUCKET`` for SageMaker and ``LOCAL.RUNS_DIR`` for local runs:
     inputs/<channel>/   local INPUTS uploaded for this job
     code/sourcedir.tar.gz   SAGEMAKER.SOURCE_DIR, when set
     checkpoints/         CheckpointConfig.S3Uri unless CHECKPOINT_SYNC.S3_URI says otherwise
+    tensorboard/         TensorBoard event files: TensorBoardOutputConfig.S3OutputPath, or a local
+                         run's first host's output/tensorboard; ``tensorboard --logdir`` on
+                         ``<root>/<EXPERIMENT_NAME>/`` shows every job of the experiment
     output/model.tar.gz, output/output.tar.gz   written by SageMaker (OutputDataConfig + job name)
 """
 
@@ -23,30 +26,31 @@ from typing import Any
 
 from yacs.config import CfgNode
 
-from sagemaker_launcher.config.loading import ResolvedConfigs, leaf_items
+from sagemaker_container.sagemaker_contract.merging import leaf_items
+from sagemaker_container.sagemaker_contract.names import (
+    CONFIG_CHANNEL,
+    CONTAINER_LOG_LEVEL_HYPERPARAMETER,
+    JOB_NAME_HYPERPARAMETER,
+    PROGRAM_HYPERPARAMETER,
+    REGION_HYPERPARAMETER,
+    SUBMIT_DIRECTORY_HYPERPARAMETER,
+)
+from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import image_entry_point, is_local
 from sagemaker_launcher.launch.distribution import distribution_hyperparameters
 
-CONFIG_CHANNEL = "config"
-SAGEMAKER_CONFIG_FILE = "sagemaker_config.yaml"
-TRAINING_CONFIG_FILE = "training_config.yaml"
-RECORD_FILE = "record.json"
-REQUEST_FILE = "request.json"
 SOURCE_ARCHIVE = "sourcedir.tar.gz"
+TENSORBOARD_DIR = "tensorboard"
 # What SageMaker leaves under <prefix>output/: the model folder and the output data folder, archived.
 MODEL_ARCHIVE = "model.tar.gz"
 OUTPUT_ARCHIVE = "output.tar.gz"
-# The hyperparameter that names the script to run (the toolkit's SAGEMAKER_PROGRAM).
-ENTRY_POINT_HYPERPARAMETER = "sagemaker_program"
-# The hyperparameter that names the code archive, a JSON-encoded s3:// URI of sourcedir.tar.gz.
-CODE_ARCHIVE_HYPERPARAMETER = "sagemaker_submit_directory"
 # Hyperparameters the SDK adds when it runs code from SOURCE_DIR (script mode).
 SDK_CODE_HYPERPARAMETERS = (
-    ENTRY_POINT_HYPERPARAMETER,
-    CODE_ARCHIVE_HYPERPARAMETER,
-    "sagemaker_container_log_level",
-    "sagemaker_job_name",
-    "sagemaker_region",
+    PROGRAM_HYPERPARAMETER,
+    SUBMIT_DIRECTORY_HYPERPARAMETER,
+    CONTAINER_LOG_LEVEL_HYPERPARAMETER,
+    JOB_NAME_HYPERPARAMETER,
+    REGION_HYPERPARAMETER,
 )
 TAG_EXPERIMENT = "sm-launcher:experiment"
 TAG_GIT_COMMIT = "sm-launcher:git-commit"
@@ -81,6 +85,11 @@ class JobPlan:
     def config_uri(self) -> str:
         """The ``config`` channel: the resolved configs, the record and the request."""
         return f"{self.prefix}{CONFIG_CHANNEL}/"
+
+    @property
+    def tensorboard_uri(self) -> str:
+        """Where the job's TensorBoard event files end up: SageMaker syncs them there as it runs."""
+        return f"{self.prefix}{TENSORBOARD_DIR}/"
 
     @property
     def output_path(self) -> str:
@@ -140,7 +149,7 @@ def hyperparameters_of(configs: ResolvedConfigs) -> dict[str, Any]:
     values.update({name: script_argument_value(text) for name, text in arguments.items()})
     program = image_entry_point(configs.sagemaker)
     if program:
-        values[ENTRY_POINT_HYPERPARAMETER] = program
+        values[PROGRAM_HYPERPARAMETER] = program
     values.update(distribution_hyperparameters(configs.sagemaker))
     return values
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import CODE_DIR, DEFAULT_BASE_DIR
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.launch.plan import JobPlan
 from sagemaker_launcher.launch.redaction import redact
@@ -151,4 +152,4 @@ def _code_record(configs: ResolvedConfigs, plan: JobPlan) -> dict[str, Any]:
         return {"source": "uploaded", "source_dir": source_dir, "uri": plan.code_uri}
     if plan.code_uri:
         return {"source": "reused", "uri": plan.code_uri}
-    return {"source": "image", "path": "/opt/ml/code"}
+    return {"source": "image", "path": f"{DEFAULT_BASE_DIR}/{CODE_DIR}"}

@@ -9,26 +9,25 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sagemaker_container.sagemaker_contract.names import (
+    RECORD_FILE,
+    REQUEST_FILE,
+    SAGEMAKER_CONFIG_FILE,
+    TRAINING_CONFIG_FILE,
+)
 from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import aws_errors, aws_fault_message
 from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
 from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.config.validation import validate
-from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.launch.plan import (
-    RECORD_FILE,
-    REQUEST_FILE,
-    SAGEMAKER_CONFIG_FILE,
-    TRAINING_CONFIG_FILE,
-    JobPlan,
-    hyperparameters_of,
-    plan_job,
-)
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
+from sagemaker_launcher.launch.plan import JobPlan, hyperparameters_of, plan_job
 from sagemaker_launcher.launch.record import GitState, build_record, git_state
 
 
@@ -68,42 +67,93 @@ def dry_run_request(
     return create_training_job(configs.sagemaker, plan, send=False)
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """What a launch creates: ``describe`` is the SageMaker client's call that finds one by its name
+    (the ``name_field`` argument), ``follow_up`` the command that shows one (``{name}`` filled in)."""
+
+    noun: str
+    describe: str
+    name_field: str
+    follow_up: str
+
+
+TRAINING_JOB = JobKind("training job", "describe_training_job", "TrainingJobName", "show {name}")
+TUNING_JOB = JobKind(
+    "tuning job", "describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName", "list --sweep {name}"
+)
+# What SageMaker answers a Describe call for a name it does not know.
+_UNKNOWN_NAME_CODES = frozenset({"ValidationException", "ResourceNotFound"})
+
+
 def launch_on_sagemaker(
     configs: ResolvedConfigs,
     arguments: Sequence[str],
     parent_job: str | None = None,
     code_uri: str | None = None,
 ) -> JobPlan:
-    """Upload inputs, code, configs and record under the job's S3 prefix, then create the job.
+    """Stage the job's files under its S3 prefix, then create the job, all or nothing (``stage_and_create``).
 
-    All or nothing: when any step fails, or Ctrl-C arrives, what this launch wrote is removed again
-    (unless the job was created after all) and the error says so. ``code_uri`` names an existing
-    code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
+    ``code_uri`` names an existing code archive (a reproduced job's) to run instead of packing SOURCE_DIR.
     """
-    from sagemaker_launcher.aws.sagemaker_sdk import create_training_job, preload_sdk
+    from sagemaker_launcher.aws.sagemaker_sdk import create_training_job
 
     cfg = configs.sagemaker
-    region = cfg.SAGEMAKER.REGION
+    storage = prepare_launch(cfg.SAGEMAKER.REGION)
+    git = git_state()
+    plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job, code_uri)
+
+    def create(keep_request: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        return create_training_job(cfg, plan, send=True, before_send=keep_request)
+
+    stage_and_create(storage, configs, plan, git, arguments, TRAINING_JOB, create, parent_job)
+    return plan
+
+
+def prepare_launch(region: str) -> JobStorage:
+    """The launch's storage, with every client the launch calls made before the SDK starts importing."""
+    from sagemaker_launcher.aws.sagemaker_sdk import preload_sdk
+
     storage = JobStorage(region)
     _import_before_the_sdk(storage, region)
     preload_sdk()
-    git = git_state()
-    plan = plan_for(configs, f"s3://{cfg.S3.BUCKET}", git, parent_job, code_uri)
-    with aws_errors(f"Preparing job {plan.job_name}", None, plan.job_name):
+    return storage
+
+
+def stage_and_create(
+    storage: JobStorage,
+    configs: ResolvedConfigs,
+    plan: JobPlan,
+    git: GitState,
+    arguments: Sequence[str],
+    kind: JobKind,
+    create: Callable[[Callable[[dict[str, Any]], None]], dict[str, Any]],
+    parent_job: str | None = None,
+) -> dict[str, Any]:
+    """Upload inputs, code, configs and record under the plan's S3 prefix, then ``create`` the job.
+
+    ``create(keep_request)`` sends the create request and returns it, handing it to ``keep_request``
+    first (config/request.json). All or nothing: when any step fails, or Ctrl-C arrives, what this
+    launch wrote is removed again (unless the job was created after all) and the error says so.
+    """
+    region = configs.sagemaker.SAGEMAKER.REGION
+    with aws_errors(f"Preparing {kind.noun} {plan.job_name}", None, plan.job_name):
         record = build_record(configs, plan, git, arguments, parent_job, aws_identity=_caller_arn(region))
-        _require_new_job(storage, plan, region)
-    with _all_or_nothing(storage, plan, region), aws_errors(f"Launching job {plan.job_name}", None):
+        _require_new_job(storage, plan, region, kind)
+    with (
+        _all_or_nothing(storage, plan, region, kind),
+        aws_errors(f"Launching {kind.noun} {plan.job_name}", None),
+    ):
         for name, path in plan.uploads.items():
             storage.upload(path, plan.channels[name], f"input '{name}'")
         if plan.packs_code:
-            storage.put(plan.code_uri, pack_source_dir(Path(cfg.SAGEMAKER.SOURCE_DIR)))
+            storage.put(plan.code_uri, pack_source_dir(Path(configs.sagemaker.SAGEMAKER.SOURCE_DIR)))
         write_config_channel(storage, plan, configs, record)
 
         def keep_request(request: dict[str, Any]) -> None:
             storage.put(plan.config_uri + REQUEST_FILE, dump_json(request).encode())
 
-        create_training_job(cfg, plan, send=True, before_send=keep_request)
-    return plan
+        return create(keep_request)
 
 
 def _import_before_the_sdk(storage: JobStorage, region: str) -> None:
@@ -116,29 +166,29 @@ def _import_before_the_sdk(storage: JobStorage, region: str) -> None:
     _ = storage.client
 
 
-def _require_new_job(storage: JobStorage, plan: JobPlan, region: str) -> None:
+def _require_new_job(storage: JobStorage, plan: JobPlan, region: str, kind: JobKind = TRAINING_JOB) -> None:
     """Refuse a name that is taken, so a launch never writes over another job's record."""
-    if storage.holds_objects(plan.prefix) or _job_exists(plan.job_name, region):
+    if storage.holds_objects(plan.prefix) or _job_exists(kind, plan.job_name, region):
         raise LauncherError(
-            f"Job name {plan.job_name} is taken: a training job or files under {plan.prefix} already exist, "
+            f"Job name {plan.job_name} is taken: a {kind.noun} or files under {plan.prefix} already exist, "
             "and this launch must not overwrite them. Launch again for a new name."
         )
 
 
-def _job_exists(job_name: str, region: str) -> bool:
+def _job_exists(kind: JobKind, job_name: str, region: str) -> bool:
     from botocore.exceptions import ClientError
 
     try:
-        aws_client("sagemaker", region).describe_training_job(TrainingJobName=job_name)
+        getattr(aws_client("sagemaker", region), kind.describe)(**{kind.name_field: job_name})
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ValidationException":
+        if error.response.get("Error", {}).get("Code") in _UNKNOWN_NAME_CODES:
             return False
         raise
     return True
 
 
 @contextmanager
-def _all_or_nothing(storage: JobStorage, plan: JobPlan, region: str) -> Iterator[None]:
+def _all_or_nothing(storage: JobStorage, plan: JobPlan, region: str, kind: JobKind) -> Iterator[None]:
     """Remove everything under the job's prefix when the block fails, unless the job exists after all.
 
     A second Ctrl-C during the clean-up is held off, so the clean-up itself is never cut short.
@@ -149,7 +199,7 @@ def _all_or_nothing(storage: JobStorage, plan: JobPlan, region: str) -> Iterator
         if not isinstance(error, Exception | KeyboardInterrupt):
             raise
         with _ignoring_interrupts():
-            outcome = _undo(storage, plan, region)
+            outcome = _undo(storage, plan, region, kind)
         if isinstance(error, LauncherError):
             raise LauncherError(f"{error.message} {outcome}") from None
         if isinstance(error, KeyboardInterrupt):
@@ -157,13 +207,14 @@ def _all_or_nothing(storage: JobStorage, plan: JobPlan, region: str) -> Iterator
         raise
 
 
-def _undo(storage: JobStorage, plan: JobPlan, region: str) -> str:
+def _undo(storage: JobStorage, plan: JobPlan, region: str, kind: JobKind) -> str:
     """Remove what the failed launch wrote; says in one sentence what is left."""
     try:
-        if _job_exists(plan.job_name, region):
+        if _job_exists(kind, plan.job_name, region):
+            follow_up = kind.follow_up.format(name=plan.job_name)
             return (
-                f"Training job {plan.job_name} was created all the same, so its files under {plan.prefix} "
-                f"were kept: see it with 'python run_sagemaker_job.py show {plan.job_name}'."
+                f"{kind.noun.capitalize()} {plan.job_name} was created all the same, so its files under "
+                f"{plan.prefix} were kept: see it with '{CLI_COMMAND} {follow_up}'."
             )
         removed = storage.remove_prefix(plan.prefix)
     except Exception as error:

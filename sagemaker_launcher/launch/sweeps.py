@@ -3,7 +3,7 @@
 ``grid`` and ``random`` plan their points here and launch each as a normal job (its own resolved
 configs and record), tagged with the sweep's id and objective so ``list --sweep`` and
 ``compare --sweep`` find them; ``bayesian`` hands the ranges to SageMaker's own tuner
-(``sagemaker_job.create_tuning_job``).
+(``aws.sagemaker_tuning``).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract.merging import leaf_keys
 from sagemaker_default_config import get_sagemaker_cfg_defaults
-from sagemaker_launcher.config.loading import ResolvedConfigs, leaf_keys, load_configs
+from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.config.run_modes import is_local
 from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError

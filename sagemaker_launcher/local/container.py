@@ -11,17 +11,22 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract import names
+from sagemaker_launcher.aws.storage import local_path
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE, JobPlan
 from sagemaker_launcher.local.layout import OUTPUT_DIR, job_dir
 
 CONTAINER_ROOT = "container"
-FAILURE_FILE = "failure"
+# The failure file's name inside output.tar.gz, which holds the container's whole output folder here.
+FAILURE_MEMBER = PurePosixPath(names.FAILURE_FILE).relative_to(names.OUTPUT_DIR).as_posix()
+# The TensorBoard folder inside it.
+TENSORBOARD_MEMBER = PurePosixPath(names.TENSORBOARD_OUTPUT_DIR).relative_to(names.OUTPUT_DIR)
 PROVISION_HINT = "On Debian or Ubuntu, bash scripts/provision_docker.sh start sets one up."
 
 
@@ -76,6 +81,7 @@ def run_in_docker(cfg: CfgNode, plan: JobPlan, source_dir: Path) -> int:
         succeeded = run_local_container(cfg, plan, source_dir, container_root, job_dir(plan) / OUTPUT_DIR)
     finally:
         remove_exited_containers(container_root)
+    _keep_tensorboard(job_dir(plan) / OUTPUT_DIR / OUTPUT_ARCHIVE, local_path(plan.tensorboard_uri))
     if succeeded:
         return 0
     failure = _failure_text(job_dir(plan) / OUTPUT_DIR / OUTPUT_ARCHIVE)
@@ -105,6 +111,22 @@ def _failure_text(output_archive: Path) -> str | None:
         return None
     with tarfile.open(output_archive) as bundle:
         for member in bundle.getmembers():
-            if member.isfile() and member.name.removeprefix("./") == FAILURE_FILE:
+            if member.isfile() and member.name.removeprefix("./") == FAILURE_MEMBER:
                 return bundle.extractfile(member).read().decode(errors="replace").strip()
     return None
+
+
+def _keep_tensorboard(output_archive: Path, destination: Path) -> None:
+    """Unpack the TensorBoard event files that SDK local mode packed with the output folder into the
+    run's ``tensorboard/``, where SageMaker would sync them."""
+    if not output_archive.is_file():
+        return
+    with tarfile.open(output_archive) as bundle:
+        members = []
+        for member in bundle.getmembers():
+            name = PurePosixPath(member.name.removeprefix("./"))
+            if member.isfile() and name.is_relative_to(TENSORBOARD_MEMBER):
+                member.name = name.relative_to(TENSORBOARD_MEMBER).as_posix()
+                members.append(member)
+        if members:
+            bundle.extractall(destination, members=members, filter="data")

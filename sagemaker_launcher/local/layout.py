@@ -6,13 +6,15 @@
         input/config/      hyperparameters.json, inputdataconfig.json, resourceconfig.json (no
                            checkpointconfig.json: local runs sync no checkpoints, as in Docker local mode)
         input/data/<name>  each channel, linked to its local folder
-        model/  output/data/  output/failure  checkpoints/
+        model/  output/data/  output/failure  output/tensorboard/  checkpoints/
     output/                model.tar.gz and output.tar.gz, as SageMaker leaves them in S3
+    tensorboard/           the first host's output/tensorboard, as SageMaker syncs it to S3
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_container.sagemaker_contract import names
 from sagemaker_launcher.aws.storage import local_path
 from sagemaker_launcher.config.run_modes import LOCAL_PROCESS
 from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, JobPlan, encode_hyperparameters
@@ -43,15 +46,19 @@ class HostTree:
 
     @property
     def model_dir(self) -> Path:
-        return self.base_dir / "model"
+        return self.base_dir / names.MODEL_DIR
 
     @property
     def output_data_dir(self) -> Path:
-        return self.base_dir / "output" / "data"
+        return self.base_dir / names.OUTPUT_DATA_DIR
 
     @property
     def failure_file(self) -> Path:
-        return self.base_dir / "output" / "failure"
+        return self.base_dir / names.FAILURE_FILE
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.base_dir / names.TENSORBOARD_OUTPUT_DIR
 
 
 def job_dir(plan: JobPlan) -> Path:
@@ -66,11 +73,11 @@ def script_mode_hyperparameters(
     return encode_hyperparameters(
         {
             **plan.hyperparameters,
-            "sagemaker_program": entry_point,
-            "sagemaker_submit_directory": str(source_dir),
-            "sagemaker_container_log_level": 20,
-            "sagemaker_job_name": plan.job_name,
-            "sagemaker_region": region,
+            names.PROGRAM_HYPERPARAMETER: entry_point,
+            names.SUBMIT_DIRECTORY_HYPERPARAMETER: str(source_dir),
+            names.CONTAINER_LOG_LEVEL_HYPERPARAMETER: 20,
+            names.JOB_NAME_HYPERPARAMETER: plan.job_name,
+            names.REGION_HYPERPARAMETER: region,
         }
     )
 
@@ -121,10 +128,11 @@ def lay_out_hosts(
     trees = []
     for host in hosts:
         tree = HostTree(host, job_dir(plan) / HOSTS_DIR / host)
-        for folder in ("input/config", "input/data", "model", "output/data", "checkpoints"):
+        folders = (names.CHANNELS_DIR, names.MODEL_DIR, names.OUTPUT_DATA_DIR, names.CHECKPOINTS_DIR)
+        for folder in (Path(names.HYPERPARAMETERS_FILE).parent, *folders):
             (tree.base_dir / folder).mkdir(parents=True, exist_ok=True)
         for name, uri in plan.channels.items():
-            _link_channel(tree.base_dir / "input" / "data" / name, local_path(uri))
+            _link_channel(tree.base_dir / names.CHANNELS_DIR / name, local_path(uri))
         resource_config = {
             "current_host": host,
             "current_instance_type": instance_type,
@@ -136,12 +144,12 @@ def lay_out_hosts(
             "network_interface_name": "lo",
         }
         config_files: dict[str, Any] = {
-            "hyperparameters.json": dict(hyperparameters),
-            "inputdataconfig.json": input_data_config,
-            "resourceconfig.json": resource_config,
+            names.HYPERPARAMETERS_FILE: dict(hyperparameters),
+            names.INPUT_DATA_CONFIG_FILE: input_data_config,
+            names.RESOURCE_CONFIG_FILE: resource_config,
         }
-        for name, content in config_files.items():
-            (tree.base_dir / "input" / "config" / name).write_text(json.dumps(content, indent=2))
+        for path, content in config_files.items():
+            (tree.base_dir / path).write_text(json.dumps(content, indent=2))
         trees.append(tree)
     return trees
 
@@ -168,3 +176,10 @@ def pack_artifacts(plan: JobPlan, first_host: HostTree) -> tuple[Path, Path]:
             for path in sorted(folder.rglob("*")):
                 bundle.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
     return archives
+
+
+def keep_tensorboard(plan: JobPlan, first_host: HostTree) -> None:
+    """Copy the first host's TensorBoard event files (rank 0 runs there) into the run's ``tensorboard/``,
+    where SageMaker would sync them."""
+    if first_host.tensorboard_dir.is_dir():
+        shutil.copytree(first_host.tensorboard_dir, local_path(plan.tensorboard_uri), dirs_exist_ok=True)

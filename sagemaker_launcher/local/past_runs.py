@@ -17,19 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.jobs.lookup import MAX_RECORDED_BYTES, parse_record
-from sagemaker_launcher.launch.plan import (
+from sagemaker_container.sagemaker_contract.names import (
     CONFIG_CHANNEL,
-    OUTPUT_ARCHIVE,
+    FAILURE_FILE,
+    METRICS_FILE,
+    OUTPUT_DATA_DIR,
     RECORD_FILE,
     REQUEST_FILE,
     SAGEMAKER_CONFIG_FILE,
     TRAINING_CONFIG_FILE,
 )
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.jobs.lookup import MAX_RECORDED_BYTES, parse_record
+from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE
 from sagemaker_launcher.local.layout import HOSTS_DIR, OUTPUT_DIR
 
-METRICS_FILE = "metrics.json"
 FIRST_HOST = "algo-1"
 
 
@@ -71,7 +73,7 @@ class LocalRun:
 
     @property
     def failure_file(self) -> Path:
-        return self.folder / HOSTS_DIR / FIRST_HOST / "output" / "failure"
+        return self.folder / HOSTS_DIR / FIRST_HOST / FAILURE_FILE
 
     @property
     def output_archive(self) -> Path:
@@ -98,7 +100,7 @@ class LocalRun:
     def metrics(self) -> Any:
         """metrics.json as the training wrote it: the first host's output data folder, else inside
         output.tar.gz (what a Docker local run leaves); None when neither has it."""
-        data = _read_small(self.folder / HOSTS_DIR / FIRST_HOST / "output" / "data" / METRICS_FILE)
+        data = _read_small(self.folder / HOSTS_DIR / FIRST_HOST / OUTPUT_DATA_DIR / METRICS_FILE)
         if data is None and self.output_archive.is_file():
             data = _metrics_in_archive(self.output_archive)
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from sagemaker_container.sagemaker_contract import names
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.launch.distribution import processes_per_host
 from sagemaker_launcher.local.layout import HostTree
@@ -35,8 +36,6 @@ from sagemaker_training import environment
 env = environment.Environment()
 json.dump({"env": env.to_env_vars(), "args": env.to_cmd_args()}, sys.stdout)
 """
-DISTRIBUTED_PORT_ENV = "MASTER_PORT"
-DISTRIBUTED_ADDRESS_ENV = "MASTER_ADDR"
 # Lines of a process's stderr kept for the failure reason of a script that crashed without a failure file.
 ERROR_TAIL_LINES = 20
 # After one process fails, the others get SIGTERM and this long before SIGKILL, as torchrun gives them.
@@ -48,7 +47,7 @@ def toolkit_environment(tree: HostTree) -> tuple[dict[str, str], list[str]]:
     """The ``SM_*`` variables and script arguments the toolkit gives this host."""
     done = subprocess.run(
         [sys.executable, "-c", _TOOLKIT_ENVIRONMENT],
-        env={**os.environ, "SAGEMAKER_BASE_DIR": str(tree.base_dir)},
+        env={**os.environ, names.BASE_DIR_ENV: str(tree.base_dir)},
         capture_output=True,
         text=True,
         check=False,
@@ -109,16 +108,16 @@ def rank_environment(
     """The variables torchrun gives one of its workers: its place in the job and the rendezvous."""
     rank = host_index * per_host + local_rank
     return {
-        "RANK": str(rank),
-        "LOCAL_RANK": str(local_rank),
+        names.RANK_ENV: str(rank),
+        names.LOCAL_RANK_ENV: str(local_rank),
         "GROUP_RANK": str(host_index),
         "ROLE_RANK": str(rank),
-        "WORLD_SIZE": str(host_count * per_host),
-        "LOCAL_WORLD_SIZE": str(per_host),
+        names.WORLD_SIZE_ENV: str(host_count * per_host),
+        names.LOCAL_WORLD_SIZE_ENV: str(per_host),
         "GROUP_WORLD_SIZE": str(host_count),
         "ROLE_WORLD_SIZE": str(host_count * per_host),
-        "MASTER_ADDR": address,
-        "MASTER_PORT": port,
+        names.MASTER_ADDR_ENV: address,
+        names.MASTER_PORT_ENV: port,
     }
 
 
@@ -159,9 +158,9 @@ def run_hosts(
             **os.environ,
             **job_environment,
             **variables,
-            "SAGEMAKER_BASE_DIR": str(tree.base_dir),
-            DISTRIBUTED_ADDRESS_ENV: address,
-            DISTRIBUTED_PORT_ENV: port,
+            names.BASE_DIR_ENV: str(tree.base_dir),
+            names.MASTER_ADDR_ENV: address,
+            names.MASTER_PORT_ENV: port,
             "PYTHONUNBUFFERED": "1",
         }
         if python_path is not None:

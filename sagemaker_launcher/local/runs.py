@@ -11,10 +11,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sagemaker_launcher.aws.storage import JobStorage, pack_source_dir
+from sagemaker_container.sagemaker_contract.names import REQUEST_FILE
+from sagemaker_launcher.aws.storage import JobStorage, local_path, pack_source_dir
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import LOCAL_PROCESS, LOCAL_REGION, code_dir
-from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE, REQUEST_FILE
+from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE
 from sagemaker_launcher.launch.record import build_record, git_state
 from sagemaker_launcher.launch.sequence import dump_json, plan_for, write_config_channel
 from sagemaker_launcher.local.layout import (
@@ -22,6 +23,7 @@ from sagemaker_launcher.local.layout import (
     HostTree,
     host_names,
     job_dir,
+    keep_tensorboard,
     lay_out_hosts,
     local_request,
     pack_artifacts,
@@ -59,6 +61,7 @@ def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
         exits = run_hosts(
             trees, source_dir, cfg.SAGEMAKER.ENTRY_POINT, cfg.SAGEMAKER.ENVIRONMENT, _echo, python_path
         )
+        keep_tensorboard(plan, trees[0])
         if any(host_exit.code for host_exit in exits.values()):
             return _report_failure(trees, exits, cfg.SAGEMAKER.ENTRY_POINT)
         pack_artifacts(plan, trees[0])
@@ -72,6 +75,8 @@ def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
     _echo(f"Job {plan.job_name} completed.")
     _echo(f"  model:  {output / MODEL_ARCHIVE}")
     _echo(f"  output: {output / OUTPUT_ARCHIVE}")
+    if local_path(plan.tensorboard_uri).is_dir():
+        _echo(f"  tensorboard --logdir {job_dir(plan).parent}")
     return 0
 
 

@@ -21,9 +21,13 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-import paths
+from sagemaker_contract import names
+
+from . import paths
 
 SINGLE_HOST = "algo-1"
+# The rendezvous port when MASTER_PORT is unset (a multi-host job started without torchrun).
+DEFAULT_MASTER_PORT = 29500
 # NCCL moves CUDA tensors, gloo CPU ones (object collectives and the barrier go over gloo too).
 GPU_BACKENDS = "cpu:gloo,cuda:nccl"
 CPU_BACKEND = "gloo"
@@ -55,15 +59,15 @@ def read_world() -> World:
     current_host = config.get("current_host", hosts[0])
     if current_host not in hosts:
         raise RuntimeError(f"resourceconfig.json: current_host {current_host!r} is not among hosts {hosts}.")
-    if paths.RANK_ENV not in os.environ:
+    if names.RANK_ENV not in os.environ:
         return World(hosts, current_host, hosts.index(current_host), 0, len(hosts), 1)
     return World(
         hosts,
         current_host,
-        rank=int(os.environ[paths.RANK_ENV]),
-        local_rank=int(os.environ.get(paths.LOCAL_RANK_ENV, "0")),
-        size=int(os.environ[paths.WORLD_SIZE_ENV]),
-        local_size=int(os.environ.get(paths.LOCAL_WORLD_SIZE_ENV, "1")),
+        rank=int(os.environ[names.RANK_ENV]),
+        local_rank=int(os.environ.get(names.LOCAL_RANK_ENV, "0")),
+        size=int(os.environ[names.WORLD_SIZE_ENV]),
+        local_size=int(os.environ.get(names.LOCAL_WORLD_SIZE_ENV, "1")),
     )
 
 
@@ -173,8 +177,8 @@ class StopVote:
 def start(world: World) -> Cluster:
     """Join the process group (none for a world of one) and settle every rank's device together."""
     if world.size > 1:
-        address = os.environ.get(paths.MASTER_ADDR_ENV) or world.hosts[0]
-        port = int(os.environ.get(paths.MASTER_PORT_ENV) or paths.DEFAULT_MASTER_PORT)
+        address = os.environ.get(names.MASTER_ADDR_ENV) or world.hosts[0]
+        port = int(os.environ.get(names.MASTER_PORT_ENV) or DEFAULT_MASTER_PORT)
         dist.init_process_group(
             backend=GPU_BACKENDS if torch.cuda.is_available() else CPU_BACKEND,
             init_method=f"tcp://{address}:{port}",

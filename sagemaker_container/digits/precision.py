@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from job_errors import ConfigError
+from .job_errors import ConfigError
 
 # Compute capability from which a GPU runs bfloat16 natively (Ampere).
 BF16_MIN_CAPABILITY = 8

@@ -10,10 +10,11 @@ from pathlib import Path
 import torch
 from yacs.config import CfgNode
 
-from builders import network_args
-from inference import LABELS_FILE, WEIGHTS_FILE
+from sagemaker_contract.names import TRAINING_CONFIG_FILE
 
-CONFIG_FILE = "training_config.yaml"
+from .builders import network_args
+from .inference import LABELS_FILE, WEIGHTS_FILE
+
 CODE_DIR = "code"
 # The serving entry point and the one module it imports, copied from beside this file.
 SERVING_FILES = ("inference.py", "digits_net.py")
@@ -25,7 +26,7 @@ def write_model(network: torch.nn.Module, cfg: CfgNode, model_dir: Path) -> None
     torch.save(
         {"network_args": network_args(cfg), "state_dict": network.state_dict()}, model_dir / WEIGHTS_FILE
     )
-    (model_dir / CONFIG_FILE).write_text(cfg.dump())
+    (model_dir / TRAINING_CONFIG_FILE).write_text(cfg.dump())
     labels = [str(index) for index in range(cfg.MODEL.NUM_CLASSES)]
     (model_dir / LABELS_FILE).write_text(json.dumps(labels) + "\n")
     code_dir = model_dir / CODE_DIR

@@ -14,19 +14,22 @@ import logging
 import torch
 from yacs.config import CfgNode
 
-import builders
-import checkpoints
-import digits_data
-import distributed
-import engine
-import export
-import metrics
-import paths
-import precision
-import rng
-from distributed import Cluster, StopVote
-from job_errors import ConfigError, StoppedBySignal
-from preemption import StopFlag
+from . import (
+    builders,
+    checkpoints,
+    digits_data,
+    distributed,
+    engine,
+    export,
+    metrics,
+    paths,
+    precision,
+    rng,
+    tensorboard_log,
+)
+from .distributed import Cluster, StopVote
+from .job_errors import ConfigError, StoppedBySignal
+from .preemption import StopFlag
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +90,14 @@ class TrainingJob:
         self.epoch = 0
         self.progress = engine.EpochProgress()
         self.history: list[dict[str, float]] = []
+        # Opened once the job knows its first epoch (fit); writes nothing until then, nor on other ranks.
+        self.board = tensorboard_log.EpochBoard(None)
 
     def fit(self) -> None:
         """Train from the newest checkpoint (or from scratch) to SOLVER.EPOCHS."""
         self._resume()
+        if self.cluster.is_main:
+            self.board = tensorboard_log.EpochBoard(paths.tensorboard_dir(), first_epoch=self.epoch + 1)
         period = self.cfg.CHECKPOINT.PERIOD_EPOCHS
         while self.epoch < self.cfg.SOLVER.EPOCHS:
             digits_data.start_epoch(self.train_loader, self.cfg.SEED, self.epoch, self.progress.steps)
@@ -118,6 +125,7 @@ class TrainingJob:
         # A stop asked for during the last step comes too late to matter: the job is done.
         self.stop_vote.settle()
         self.checkpoint_writer.wait()
+        self.board.close()
 
     def finish(self) -> None:
         """Log this rank's weights digest; global rank 0 writes the model and the metrics."""
@@ -148,6 +156,7 @@ class TrainingJob:
         self.history.append(record)
         if self.cluster.is_main:
             metrics.print_epoch(record)
+            self.board.write(record, self.optimizer.param_groups[0]["lr"])
 
     def _save_checkpoint(self, background: bool) -> None:
         """Checkpoint the current state; a periodic save is written while training goes on."""

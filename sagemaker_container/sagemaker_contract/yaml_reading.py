@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sagemaker_launcher.errors import LauncherError
+from .errors import ConfigError
 
 # Configs hold settings, not data: 1 MiB is far more than any of them needs.
 MAX_FILE_BYTES = 1 << 20
@@ -65,11 +65,11 @@ def read_mapping(path: Path) -> dict[str, Any]:
         with path.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise LauncherError(
+        raise ConfigError(
             f"{path} cannot be read: {error.strerror}. Check the file's permissions."
         ) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise LauncherError(
+        raise ConfigError(
             f"{path} is {path.stat().st_size} bytes; a config file may hold at most {MAX_FILE_BYTES} "
             "(1 MiB). Configs hold settings, not data: put data in an INPUTS channel and let the training "
             "code read it."
@@ -78,7 +78,7 @@ def read_mapping(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        raise LauncherError(
+        raise ConfigError(
             f"{path}, line {line}: byte {error.start} (0x{raw[error.start]:02x}) is not UTF-8 text. Config "
             "files must be UTF-8: save the file as UTF-8 in your editor (or convert it, e.g. "
             "'iconv -f latin1 -t utf-8')."
@@ -86,13 +86,13 @@ def read_mapping(path: Path) -> dict[str, Any]:
     try:
         data = parse(text)
     except RefusedYAML as error:
-        raise LauncherError(f"{path}{yaml_line(error)}: {error.problem}.") from None
+        raise ConfigError(f"{path}{yaml_line(error)}: {error.problem}.") from None
     except yaml.YAMLError as error:
-        raise LauncherError(f"{path}{yaml_line(error)}: not valid YAML ({yaml_problem(error)}).") from None
+        raise ConfigError(f"{path}{yaml_line(error)}: not valid YAML ({yaml_problem(error)}).") from None
     if data is None or (isinstance(data, Written) and data.value is None):
         return {}
     if not isinstance(data, dict):
-        raise LauncherError(
+        raise ConfigError(
             f"{path}: the file must hold a mapping of KEY: value, not {type(plain(data)).__name__}."
         )
     return data

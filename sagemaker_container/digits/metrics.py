@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-METRICS_FILE = "metrics.json"
+from sagemaker_contract.names import METRICS_FILE
 
 
 def metric_line(name: str, value: float, epoch: int) -> str:

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler, Sampler, TensorDataset
 
-import paths
-from digits_net import IMAGE_SIZE
-from job_errors import DataError
+from . import paths
+from .digits_net import IMAGE_SIZE
+from .job_errors import DataError
 
 
 def load_split(channel: str, file_name: str, num_classes: int) -> TensorDataset:

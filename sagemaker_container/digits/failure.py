@@ -13,8 +13,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-import paths
-from job_errors import StoppedBySignal, UserError
+from . import paths
+from .job_errors import StoppedBySignal, UserError
 
 FAILURE_REASON_LIMIT = 1024
 MESSAGE_LIMIT = 600

@@ -1,9 +1,10 @@
 """SageMaker PyTorch serving functions for the digits model: model_fn, input_fn, predict_fn, output_fn.
 
 Shipped in model.tar.gz's ``code/`` folder beside ``digits_net.py``, so the artifact deploys as it
-is. A request holds one image (8, 8) or a batch (N, 8, 8) of pixel values in [0, 1] (scikit-learn's
-0-16 scale divided by 16), as JSON (a nested list, or ``{"instances": [...]}``) or as a .npy file.
-The response is JSON: each image's predicted label and its class probabilities.
+is: there both are top-level modules, here part of the training package. A request holds one image
+(8, 8) or a batch (N, 8, 8) of pixel values in [0, 1] (scikit-learn's 0-16 scale divided by 16), as
+JSON (a nested list, or ``{"instances": [...]}``) or as a .npy file. The response is JSON: each
+image's predicted label and its class probabilities.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from digits_net import IMAGE_SIZE, DigitsNet
+if __package__:
+    from .digits_net import IMAGE_SIZE, DigitsNet
+else:
+    from digits_net import IMAGE_SIZE, DigitsNet
 
 WEIGHTS_FILE = "model.pth"
 LABELS_FILE = "labels.json"

@@ -8,7 +8,7 @@ import torch
 from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingLR, LRScheduler
 from yacs.config import CfgNode
 
-from digits_net import DigitsNet
+from .digits_net import DigitsNet
 
 SGD_MOMENTUM = 0.9
 
