@@ -1,0 +1,186 @@
+"""Checks of where and as whom a job runs: instances, times, identity, storage and code."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from sagemaker_launcher.config import service_limits
+from sagemaker_launcher.config.field_checks import BUCKET_NAME, FieldChecker
+from sagemaker_launcher.config.loading import ResolvedConfigs
+from sagemaker_launcher.config.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
+from sagemaker_launcher.launch.distribution import distribution_hyperparameters
+from sagemaker_launcher.launch.plan import JOB_NAME_SUFFIX_LENGTH
+
+# Experiment names may group experiments in folders: "vision/detector/baseline".
+_EXPERIMENT_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+_EXPERIMENT_MAX_LENGTH = 128
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+def check_resources(job: FieldChecker) -> None:
+    """Instance type and count, volume, run and wait times, spot and warm pools, the job name."""
+    sm = job.cfg.SAGEMAKER
+    instance_types = service_limits.field("TrainingInstanceType").enum
+    if job.instance_type not in (*instance_types, *LOCAL_MODES):
+        close = difflib.get_close_matches(job.instance_type, [*instance_types, *LOCAL_MODES], n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise job.fail(
+            "SAGEMAKER.INSTANCE_TYPE",
+            job.instance_type,
+            f"is not a SageMaker training instance type nor one of {', '.join(LOCAL_MODES)}.{hint}",
+        )
+    job.at_least("SAGEMAKER.INSTANCE_COUNT", sm.INSTANCE_COUNT, 1)
+    if job.instance_type == "local_gpu" and sm.INSTANCE_COUNT != 1:
+        raise job.fail(
+            "SAGEMAKER.INSTANCE_COUNT", sm.INSTANCE_COUNT, "is not supported with local_gpu: use 1."
+        )
+    job.in_field("SAGEMAKER.VOLUME_SIZE_GB", sm.VOLUME_SIZE_GB, "VolumeSizeInGB")
+    job.in_field("SAGEMAKER.MAX_RUN_SECONDS", sm.MAX_RUN_SECONDS, "MaxRuntimeInSeconds")
+    job.in_field(
+        "SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS", sm.KEEP_ALIVE_PERIOD_SECONDS, "KeepAlivePeriodInSeconds"
+    )
+    if sm.USE_SPOT_INSTANCES:
+        if sm.MAX_WAIT_SECONDS < sm.MAX_RUN_SECONDS:
+            raise job.fail(
+                "SAGEMAKER.MAX_WAIT_SECONDS",
+                sm.MAX_WAIT_SECONDS,
+                f"must be at least SAGEMAKER.MAX_RUN_SECONDS ({sm.MAX_RUN_SECONDS}) with "
+                "USE_SPOT_INSTANCES: it bounds waiting for spot capacity plus training. Set it, e.g. "
+                f"to {2 * sm.MAX_RUN_SECONDS}.",
+            )
+        if sm.KEEP_ALIVE_PERIOD_SECONDS:
+            raise job.fail(
+                "SAGEMAKER.KEEP_ALIVE_PERIOD_SECONDS",
+                sm.KEEP_ALIVE_PERIOD_SECONDS,
+                "cannot be used with spot instances (warm pools are on-demand only); set it to 0.",
+            )
+    elif sm.MAX_WAIT_SECONDS:
+        raise job.fail(
+            "SAGEMAKER.MAX_WAIT_SECONDS",
+            sm.MAX_WAIT_SECONDS,
+            "only applies with SAGEMAKER.USE_SPOT_INSTANCES true; set that, or set this to 0.",
+        )
+    name = service_limits.field("TrainingJobName")
+    longest = name.max - JOB_NAME_SUFFIX_LENGTH
+    if not name.matches(sm.BASE_JOB_NAME) or len(sm.BASE_JOB_NAME) > longest:
+        raise job.fail(
+            "SAGEMAKER.BASE_JOB_NAME",
+            sm.BASE_JOB_NAME,
+            f"must be 1 to {longest} letters, digits and single hyphens, starting and ending with a "
+            f"letter or digit (the launcher appends {JOB_NAME_SUFFIX_LENGTH} characters to make it "
+            "unique).",
+        )
+
+
+def check_identity_and_storage(job: FieldChecker) -> None:
+    """Experiment name, image, role, region, bucket and KMS keys (the last four only for SageMaker)."""
+    sm, s3, image = job.cfg.SAGEMAKER, job.cfg.S3, job.cfg.IMAGE
+    problem = experiment_name_problem(s3.EXPERIMENT_NAME)
+    if problem:
+        raise job.fail(
+            "S3.EXPERIMENT_NAME", s3.EXPERIMENT_NAME, f"{problem}: it becomes an S3 prefix and a tag."
+        )
+    if job.instance_type != LOCAL_PROCESS and not (image.URI or image.REPOSITORY):
+        raise job.fail(
+            "IMAGE.URI",
+            image.URI,
+            "is empty and so is IMAGE.REPOSITORY: name the training image (build and push it with "
+            "./build_and_push.sh, which prints the URI).",
+        )
+    if is_local(job.instance_type):
+        return
+    for key, value, example in (
+        ("SAGEMAKER.ROLE_ARN", sm.ROLE_ARN, "arn:aws:iam::123456789012:role/SageMakerRole"),
+        ("SAGEMAKER.REGION", sm.REGION, "us-east-1"),
+        ("S3.BUCKET", s3.BUCKET, "my-team-sagemaker"),
+    ):
+        if not value:
+            raise job.fail(
+                key, value, f"is required for {job.instance_type} jobs; set it, e.g. to '{example}'."
+            )
+    role = service_limits.field("RoleArn")
+    if not (role.min <= len(sm.ROLE_ARN) <= role.max and role.matches(sm.ROLE_ARN)):
+        raise job.fail(
+            "SAGEMAKER.ROLE_ARN",
+            sm.ROLE_ARN,
+            "is not an IAM role ARN; it looks like 'arn:aws:iam::123456789012:role/SageMakerRole'.",
+        )
+    if not _REGION.fullmatch(sm.REGION):
+        raise job.fail("SAGEMAKER.REGION", sm.REGION, "is not an AWS region name such as 'us-east-1'.")
+    if not BUCKET_NAME.fullmatch(s3.BUCKET):
+        raise job.fail(
+            "S3.BUCKET",
+            s3.BUCKET,
+            "is not a valid bucket name: 3 to 63 lowercase letters, digits, '.' and '-', without "
+            "the s3:// prefix.",
+        )
+    job.kms("SAGEMAKER.VOLUME_KMS_KEY_ID", sm.VOLUME_KMS_KEY_ID)
+    job.kms("S3.OUTPUT_KMS_KEY_ID", s3.OUTPUT_KMS_KEY_ID)
+
+
+def check_code(job: FieldChecker) -> None:
+    """SOURCE_DIR is a folder holding ENTRY_POINT, where the job uploads or mounts code."""
+    sm = job.cfg.SAGEMAKER
+    if not sm.SOURCE_DIR and not is_local(job.instance_type):
+        return
+    source_dir = code_dir(job.cfg)
+    if not source_dir.is_dir():
+        raise job.fail(
+            "SAGEMAKER.SOURCE_DIR", str(source_dir), f"is not a folder (resolved from {Path.cwd()})."
+        )
+    if not (source_dir / sm.ENTRY_POINT).is_file():
+        raise job.fail(
+            "SAGEMAKER.ENTRY_POINT",
+            sm.ENTRY_POINT,
+            f"is not a file in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR}).",
+        )
+
+
+def check_processes_per_host(job: FieldChecker) -> None:
+    """A per-GPU (torchrun) launch can start the entry point."""
+    sm = job.cfg.SAGEMAKER
+    job.at_least("SAGEMAKER.PROCESSES_PER_HOST", sm.PROCESSES_PER_HOST, 0)
+    if not distribution_hyperparameters(job.cfg):
+        return
+    # sagemaker-training's torchrun runner refuses shell commands and installable packages.
+    package = code_dir(job.cfg) / "setup.py"
+    if not sm.ENTRY_POINT.endswith(".py") or package.is_file():
+        what = f"{package} makes the folder a package" if package.is_file() else "it is not a .py script"
+        defaults = job.cfg.TRAINING.DEFAULTS
+        raise job.fail(
+            "SAGEMAKER.ENTRY_POINT",
+            sm.ENTRY_POINT,
+            f"cannot be started by torchrun ({what}), and SAGEMAKER.PROCESSES_PER_HOST = "
+            f"{sm.PROCESSES_PER_HOST} with TRAINING.DEFAULTS {defaults!r} starts the job's "
+            "processes through torchrun, which runs only a Python script outside a package. Name a .py "
+            "script, or set PROCESSES_PER_HOST to 0 with your own TRAINING.DEFAULTS (or '') to run it "
+            "once per instance.",
+        )
+
+
+def check_training_source(job: FieldChecker, configs: ResolvedConfigs) -> None:
+    """A training config file has training defaults to merge over."""
+    training = job.cfg.TRAINING
+    if configs.training is None and training.CONFIG_FILE:
+        raise job.fail(
+            "TRAINING.CONFIG_FILE",
+            training.CONFIG_FILE,
+            f"has no training defaults to merge over (TRAINING.DEFAULTS {training.DEFAULTS!r} gives "
+            "none). Name your project's defaults in TRAINING.DEFAULTS as 'module:function', or empty "
+            "CONFIG_FILE and pass the script's arguments as HYPERPARAMETERS.",
+        )
+
+
+def experiment_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an S3.EXPERIMENT_NAME (an S3 prefix and a tag value), or None."""
+    segments = name.split("/")
+    if not name or len(name) > _EXPERIMENT_MAX_LENGTH:
+        return f"must be 1 to {_EXPERIMENT_MAX_LENGTH} characters"
+    if any(segment in ("", ".", "..") or not _EXPERIMENT_SEGMENT.fullmatch(segment) for segment in segments):
+        return (
+            "must be '/'-separated folders of letters, digits, '.', '_' or '-', with no empty, '.' or '..' "
+            "folder (e.g. 'vision/detector/baseline')"
+        )
+    return None
