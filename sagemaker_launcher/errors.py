@@ -1,7 +1,7 @@
 """The launcher's one error type for problems the user can fix.
 
 It is a plain exception, so config, validation, storage and archive code need no CLI library; the
-command line's edge (``cli_group``) prints it as ``Error: <message>`` and exits 1, no traceback.
+command line's edge (``sagemaker_launcher.cli``) prints it as ``Error: <message>`` and exits 1.
 """
 
 # The command users type, quoted where a message says what to run next.

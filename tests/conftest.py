@@ -75,7 +75,7 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run_cli(*args: str, expect_exit: int | None = 0) -> Result:
     """Invoke ``run_sagemaker_job.py`` with ``args``; check its exit code unless ``expect_exit`` is None."""
-    from run_sagemaker_job import cli
+    from sagemaker_launcher.cli import cli
 
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     if expect_exit is not None:

@@ -213,11 +213,11 @@ def test_wait_reports_a_failed_job_and_exits_non_zero(aws: str) -> None:
     jobs[name].training_job_status = "Failed"
     jobs[name].failure_reason = "AlgorithmError: CUDA out of memory"
 
-    from run_sagemaker_job import _follow
+    from sagemaker_launcher.cli.group import follow_logs
     from sagemaker_launcher.errors import LauncherError
 
     with pytest.raises(LauncherError, match="ended Failed: AlgorithmError: CUDA out of memory"):
-        _follow(name, "us-east-1")
+        follow_logs(name, "us-east-1")
 
 
 @pytest.mark.parametrize(

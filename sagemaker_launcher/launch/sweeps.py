@@ -26,13 +26,12 @@ from sagemaker_default_config import get_sagemaker_cfg_defaults
 from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.config.run_modes import is_local
 from sagemaker_launcher.config.validation import validate
-from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
 from sagemaker_launcher.launch.plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
 
 STRATEGIES = ("grid", "random", "bayesian")
 GOALS = ("maximize", "minimize")
 SCALES = ("linear", "log")
-CLI_SWEEP = "python run_sagemaker_job.py sweep --config"
 # SageMaker's limit on a tuning job's name (HyperParameterTuningJobName).
 TUNING_JOB_NAME_LENGTH = 32
 # Significant digits kept of a random draw, so labels and configs stay readable.
@@ -80,8 +79,8 @@ def refuse_plain_launch(cfg: CfgNode, source: str) -> None:
     if is_sweep(cfg):
         raise LauncherError(
             f"{source} has a SWEEP section ({', '.join(cfg.SWEEP.PARAMETERS)}), so it describes many jobs. "
-            f"Launch it with '{CLI_SWEEP} FILE' (add --dry-run to see the points first), or remove "
-            "SWEEP.PARAMETERS to launch one job."
+            f"Launch it with '{CLI_COMMAND} sweep --config FILE' (add --dry-run to see the points first), "
+            "or remove SWEEP.PARAMETERS to launch one job."
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from sagemaker_launcher.cli_group import ByteSize
+from sagemaker_launcher.cli.group import ByteSize
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""A click group whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
+"""The command group, whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
 
 It is also the command line's edge, where every command's errors end: a ``LauncherError`` prints as
 ``Error: <message>`` and exits 1, Ctrl-C exits 130 with one line, and an AWS fault no command
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
 from typing import Any
 
 import click
 
-from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
 
 ARGUMENTS_KEY = "sm_launcher.arguments"
 # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C.
@@ -86,3 +87,54 @@ class ByteSize(click.ParamType):
         if size <= 0:
             self.fail(f"{value!r} must be above 0.", param, ctx)
         return size
+
+
+@click.group(
+    cls=DefaultCommandGroup,
+    default_command="launch",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def cli() -> None:
+    """Launch SageMaker training jobs from YAML experiment files and inspect past ones.
+
+    Without a command, the arguments go to 'launch'.
+    """
+
+
+def echo_lines(lines: list[str]) -> None:
+    """Lines for people (a dry run's cost estimate) on stderr, so stdout stays the JSON."""
+    for line in lines:
+        click.echo(line, err=True)
+
+
+def announce(job_name: str, prefix: str, reproducing: str | None = None) -> None:
+    click.echo(f"Started training job {job_name}" + (f", reproducing {reproducing}" if reproducing else ""))
+    click.echo(f"  configs and record: {prefix}config/")
+    click.echo(f"  model artifact:     {prefix}output/model.tar.gz")
+    click.echo(f"  follow it:          {CLI_COMMAND} logs {job_name} --follow")
+
+
+def follow_logs(job_name: str, region: str | None, poll_seconds: float = 5.0) -> tuple[str, bool]:
+    """Print the job's logs until it ends (``--wait`` and ``logs --follow``): its status, whether a line came.
+
+    A job that ends Failed or Stopped raises ``LauncherError`` with its failure reason. Ctrl-C stops
+    following, not the job.
+    """
+    from sagemaker_launcher.jobs.logs import print_logs
+
+    try:
+        return print_logs(job_name, region, True, poll_seconds, click.echo)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nStopped following; job {job_name} keeps running. Follow it again with: "
+            f"{CLI_COMMAND} logs {job_name} --follow",
+            err=True,
+        )
+        sys.exit(INTERRUPTED_EXIT_CODE)
+
+
+REGION_OPTION = click.option(
+    "--region",
+    default=None,
+    help="AWS region of the job; defaults to AWS_DEFAULT_REGION or your AWS profile's region.",
+)
