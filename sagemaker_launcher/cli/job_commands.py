@@ -191,7 +191,7 @@ def compare(
     if sweep_id:
         if jobs:
             raise click.UsageError("Name jobs or give --sweep ID, not both.")
-        from sagemaker_launcher.launch.sweeps import parse_objective, sweep_members
+        from sagemaker_launcher.jobs.sweep_jobs import parse_objective, sweep_members
 
         names, objective_tag = sweep_members(sweep_id, region, runs_dir)
         objective = parse_objective(objective_tag)
