@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, write_yaml
+from support.commands import REPO_ROOT, write_yaml
 
 from sagemaker_container.sagemaker_contract.merging import leaf_keys
 from sagemaker_container.training_default_config import get_training_cfg_defaults

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, python_command, run_cli, write_yaml
-from docker_support import remove_local_mode_leftovers, require_image
-from own_code import write_points, write_strict_script, write_wheel, write_yacs_project
+from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
+from support.docker import remove_local_mode_leftovers, require_image
+from support.own_code import write_points, write_strict_script, write_wheel, write_yacs_project
 
 from sagemaker_launcher.local.requirements import unmet_requirements
 

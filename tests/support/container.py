@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTAINER_DIR = REPO / "sagemaker_container"
 MAIN = CONTAINER_DIR / "main.py"
 # Variables of the real contract that must not leak from the test's own environment.

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from container_helpers import final_weights, make_tree, start_job, write_digits_data
+from support.container import final_weights, make_tree, start_job, write_digits_data
 
 HOSTS = ["algo-1", "algo-2"]
 # How long the second host must keep waiting, after training, while the first one is held.

@@ -10,17 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import (
-    BUCKET,
-    REPO_ROOT,
-    ROLE_ARN,
-    run_cli,
-    s3_json,
-    s3_keys,
-    s3_text,
-    training_jobs,
-    write_yaml,
-)
+from support.aws import BUCKET, ROLE_ARN, s3_json, s3_keys, s3_text, training_jobs
+from support.commands import REPO_ROOT, run_cli, write_yaml
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 JOB_NAME = re.compile(r"Started training job (\S+)")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from container_helpers import CONTAINER_DIR, REPO, job_env, make_tree
+from support.container import CONTAINER_DIR, REPO, job_env, make_tree
 
 from sagemaker_launcher.config.loading import load_configs
 from sagemaker_launcher.config.validation import check_training_values

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, python_command, run_cli, s3_keys, write_yaml
+from support.aws import s3_keys
+from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 SPOT = str(REPO_ROOT / "configs/sagemaker_spot_config.yaml")

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import BUCKET, REGION, REPO_ROOT, ROLE_ARN, run_cli, s3_json, training_jobs, write_yaml
+from support.aws import BUCKET, REGION, ROLE_ARN, s3_json, training_jobs
+from support.commands import REPO_ROOT, run_cli, write_yaml
 
 ACCOUNT = "123456789012"
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"

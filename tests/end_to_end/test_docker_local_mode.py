@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from docker_support import remove_local_mode_leftovers, require_image
+from support.docker import remove_local_mode_leftovers, require_image
 
 IMAGE = "sm-launcher-training:local"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import BUCKET, REGION, REPO_ROOT, ROLE_ARN, aws_environment, python_command, run_cli
-from faulty_proxy import Faults, faulty_proxy
+from support.aws import BUCKET, REGION, ROLE_ARN, aws_environment
+from support.commands import REPO_ROOT, python_command, run_cli
+from support.faulty_proxy import Faults, faulty_proxy
 
 from sagemaker_launcher.jobs.archives import MAX_MEMBERS, unpacked_problem
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from container_helpers import REPO, write_digits_data
+from support.container import REPO, write_digits_data
 
 
 def test_writes_a_stratified_deterministic_split(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import REGION, REPO_ROOT, aws_environment
-from docker_support import require_image
+from support.aws import REGION, aws_environment
+from support.commands import REPO_ROOT
+from support.docker import require_image
 
 SCRIPT = REPO_ROOT / "build_and_push.sh"
 BASE_IMAGE = "sm-launcher-base:py311"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from container_helpers import container_module, make_tree, run_job, write_digits_data
+from support.container import container_module, make_tree, run_job, write_digits_data
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, REPO_ROOT, python_command, run_cli, training_jobs
-from container_helpers import make_tree, run_job, write_digits_data
-from docker_support import remove_local_mode_leftovers, require_image
+from support.aws import BUCKET, training_jobs
+from support.commands import REPO_ROOT, python_command, run_cli
+from support.container import make_tree, run_job, write_digits_data
+from support.docker import remove_local_mode_leftovers, require_image
 
 from sagemaker_container.sagemaker_contract.names import METRICS_FILE, TENSORBOARD_OUTPUT_DIR
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, python_command
-from docker_support import remove_local_mode_leftovers, require_image
+from support.commands import REPO_ROOT, python_command
+from support.docker import remove_local_mode_leftovers, require_image
 
 from sagemaker_launcher.local.processes import free_port
 

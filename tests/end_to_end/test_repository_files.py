@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from support.ci import missing
+from support.commands import REPO_ROOT
 
 
 def requirement_lines(path: Path) -> set[str]:
@@ -48,6 +49,6 @@ def test_ruff_is_clean() -> None:
 )
 def test_shell_scripts_are_shellcheck_clean(script: str) -> None:
     if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck is not installed (CI installs it)")
+        missing("shellcheck is not installed", "install it, e.g. apt-get install shellcheck")
     done = subprocess.run(["shellcheck", script], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from conftest import BUCKET, REGION, REPO_ROOT, ROLE_ARN, python_command, run_cli, write_yaml
-from docker_support import remove_local_mode_leftovers, require_image
-from own_code import write_points
+from support.aws import BUCKET, REGION, ROLE_ARN
+from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
+from support.docker import remove_local_mode_leftovers, require_image
+from support.own_code import write_points
 
 IMAGE = "sm-launcher-training:local"
 PROBE = '''\

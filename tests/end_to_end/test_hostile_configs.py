@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import REPO_ROOT, run_cli, s3_keys, s3_text, training_jobs
+from support.aws import s3_keys, s3_text, training_jobs
+from support.commands import REPO_ROOT, run_cli
 
 from sagemaker_launcher.config import service_limits
 from sagemaker_launcher.config.loading import load_configs

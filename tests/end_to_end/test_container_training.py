@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from container_helpers import REPO, final_weights, make_tree, read_metrics, run_job, write_digits_data
+from support.container import REPO, final_weights, make_tree, read_metrics, run_job, write_digits_data
 
 MIN_ACCURACY = 0.95
 TIME_LIMIT_S = 60

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from container_helpers import (
+from support.container import (
     assert_same_weights,
     container_module,
     final_weights,

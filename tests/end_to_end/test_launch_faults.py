@@ -3,7 +3,7 @@ no credentials, no endpoint, no bucket, an SDK defaults file the SDK refuses. Ei
 with all its files, or nothing of it is left in S3, and the output is one paragraph, never a traceback.
 
 The launcher runs as a real process and reaches moto's server through a faulty proxy on loopback
-(tests/faulty_proxy.py); the checks read the bucket and the jobs straight from moto.
+(tests/support/faulty_proxy.py); the checks read the bucket and the jobs straight from moto.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, REPO_ROOT, aws_environment, python_command, s3_keys, s3_text, training_jobs
-from faulty_proxy import Faults, faulty_proxy
+from support.aws import BUCKET, aws_environment, s3_keys, s3_text, training_jobs
+from support.commands import REPO_ROOT, python_command
+from support.faulty_proxy import Faults, faulty_proxy
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 CREATE_TARGET = b"SageMaker.CreateTrainingJob"

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from container_helpers import container_module, make_tree
+from support.container import container_module, make_tree
 
 job_config = container_module("digits.job_config")
 paths = container_module("digits.paths")

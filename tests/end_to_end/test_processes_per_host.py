@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, python_command, run_cli, write_yaml
-from docker_support import remove_local_mode_leftovers, require_image
-from own_code import write_points
+from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
+from support.docker import remove_local_mode_leftovers, require_image
+from support.own_code import write_points
 
 IMAGE = "sm-launcher-training:local"
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")

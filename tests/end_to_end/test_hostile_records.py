@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BUCKET, REGION, REPO_ROOT, run_cli, s3_json, s3_keys, s3_text, training_jobs, write_yaml
-from own_code import write_yacs_project
+from support.aws import BUCKET, REGION, s3_json, s3_keys, s3_text, training_jobs
+from support.commands import REPO_ROOT, run_cli, write_yaml
+from support.own_code import write_yacs_project
 
 from sagemaker_launcher.launch.redaction import REDACTED, redact
 

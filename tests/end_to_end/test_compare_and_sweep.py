@@ -13,7 +13,8 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import BUCKET, REGION, REPO_ROOT, python_command, run_cli, s3_keys, write_yaml
+from support.aws import BUCKET, REGION, s3_keys
+from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 
 from sagemaker_container.sagemaker_contract.names import RECORD_FILE, SAGEMAKER_CONFIG_FILE
 from sagemaker_launcher.local.past_runs import run_folders

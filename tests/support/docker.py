@@ -4,14 +4,12 @@ CI (`CI=true`) provisions the engine and images with `bash scripts/provision_doc
 there a missing engine or image is a broken setup, not a reason to skip.
 """
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from sagemaker_launcher.local.container import remove_exited_containers
+from support.ci import missing
 
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
 
@@ -41,23 +39,17 @@ def image_available(name: str, timeout: float = 10.0) -> bool:
     return result is not None and result.returncode == 0
 
 
-def _missing(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true requires it; {PROVISION_HINT})", pytrace=False)
-    pytest.skip(f"{message}; {PROVISION_HINT}")
-
-
 def require_docker() -> None:
     """Skip the calling test when no Docker engine answers; fail instead when CI=true."""
     if not docker_available():
-        _missing("no Docker engine answers `docker info`")
+        missing("no Docker engine answers `docker info`", PROVISION_HINT)
 
 
 def require_image(name: str) -> None:
     """Skip the calling test when image `name` is missing (or no engine runs); fail when CI=true."""
     require_docker()
     if not image_available(name):
-        _missing(f"Docker image {name!r} is missing")
+        missing(f"Docker image {name!r} is missing", PROVISION_HINT)
 
 
 def remove_local_mode_leftovers(container_root: str) -> None:

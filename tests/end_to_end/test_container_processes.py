@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from container_helpers import (
+from support.container import (
     assert_same_weights,
     container_module,
     final_weights,
