@@ -14,9 +14,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def argument_parser(doc: str | None) -> argparse.ArgumentParser:
-    """A parser whose ``--help`` shows the benchmark's docstring as written."""
-    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+def argument_parser(
+    doc: str | None, repeat: int | None = None, repeat_help: str = ""
+) -> argparse.ArgumentParser:
+    """A parser whose ``--help`` shows the benchmark's docstring as written; ``--repeat`` when given one."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if repeat is not None:
+        parser.add_argument("--repeat", type=int, default=repeat, help=repeat_help)
+    return parser
 
 
 @contextmanager

@@ -45,8 +45,7 @@ def seconds_to_first_metric(command: list[str], environment: dict[str, str], cwd
 
 
 def main() -> None:
-    parser = argument_parser(__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (median shown)")
+    parser = argument_parser(__doc__, 3, "runs per variant (median shown)")
     repeat = parser.parse_args().repeat
     work = Path(tempfile.mkdtemp(prefix="debug-loop-"))
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}

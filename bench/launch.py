@@ -61,8 +61,7 @@ def rounds(rows: list[tuple[str, list[str], dict[str, str]]], repeat: int) -> di
 
 
 def main() -> None:
-    parser = argument_parser(__doc__)
-    parser.add_argument("--repeat", type=int, default=5, help="runs per command (median shown)")
+    parser = argument_parser(__doc__, 5, "runs per command (median shown)")
     repeat = parser.parse_args().repeat
 
     with loopback_aws() as environment:

@@ -58,9 +58,8 @@ def make_jobs(count: int) -> None:
 
 
 def main() -> None:
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, 3, "Runs per command; the best is reported.")
     parser.add_argument("--jobs", type=int, default=500, help="Number of jobs to create.")
-    parser.add_argument("--repeat", type=int, default=3, help="Runs per command; the best is reported.")
     args = parser.parse_args()
 
     with loopback_aws(REGION):

@@ -28,7 +28,7 @@ from bench_support import argument_parser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
-from own_code import write_wheel  # noqa: E402
+from support.own_code import write_wheel  # noqa: E402
 
 from sagemaker_launcher.local.requirements import prepare_requirements  # noqa: E402
 
@@ -43,8 +43,7 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argument_parser(__doc__)
-    parser.add_argument("--repeat", type=int, default=5, help="timings per case (median shown)")
+    parser = argument_parser(__doc__, 5, "timings per case (median shown)")
     repeat = parser.parse_args().repeat
     work = Path(tempfile.mkdtemp(prefix="requirements-bench-"))
     quiet: Callable[[str], None] = lambda _line: None  # noqa: E731

@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import gc
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -131,6 +133,31 @@ def follow_logs(job_name: str, region: str | None, poll_seconds: float = 5.0) ->
             err=True,
         )
         sys.exit(INTERRUPTED_EXIT_CODE)
+
+
+def config_option(help_text: str, required: bool = False) -> Callable[[Any], Any]:
+    """``--config FILE``: the experiment YAML."""
+    return click.option(
+        "--config", "config_file", required=required, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
+def folder_option(flag: str, default: str, help_text: str) -> Callable[[Any], Any]:
+    """A folder option (``--dest``, ``--runs-dir``), given to the command as a ``Path``."""
+    return click.option(
+        flag,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
+def poll_option(default: float, help_text: str) -> Callable[[Any], Any]:
+    """``--poll-seconds``: how often a waiting command asks the service again."""
+    return click.option(
+        "--poll-seconds", default=default, show_default=True, type=click.FloatRange(min=0.1), help=help_text
+    )
 
 
 REGION_OPTION = click.option(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from sagemaker_launcher.cli.group import REGION_OPTION, ByteSize, cli, follow_logs
+from sagemaker_launcher.cli.group import REGION_OPTION, ByteSize, cli, folder_option, follow_logs, poll_option
 from sagemaker_launcher.jobs.statuses import JOB_STATUSES
 
 
@@ -48,7 +48,9 @@ def list_jobs(
     """
     from sagemaker_launcher.jobs.listing import format_table, list_jobs
 
-    rows, notes = list_jobs(region, limit, experiment, status, include_all, sweep)
+    rows, notes = list_jobs(
+        region, limit, experiment=experiment, status=status, include_all=include_all, sweep=sweep
+    )
     if not rows:
         click.echo(
             "No training jobs match."
@@ -86,13 +88,7 @@ def show(job: str, region: str | None, with_configs: bool) -> None:
     default=False,
     help="Keep printing new lines until the job ends; exit 1 if it failed or was stopped.",
 )
-@click.option(
-    "--poll-seconds",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds between checks for new lines with --follow.",
-)
+@poll_option(5.0, "Seconds between checks for new lines with --follow.")
 def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> None:
     """Print a job's CloudWatch logs, each line prefixed with its host, e.g. [algo-1]."""
     from sagemaker_launcher.jobs.logs import no_logs_note, print_logs
@@ -108,13 +104,7 @@ def logs(job: str, region: str | None, follow: bool, poll_seconds: float) -> Non
 @cli.command()
 @click.argument("job")
 @REGION_OPTION
-@click.option(
-    "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Folder to unpack into: DEST/JOB/model and DEST/JOB/output.",
-)
+@folder_option("--dest", ".", "Folder to unpack into: DEST/JOB/model and DEST/JOB/output.")
 @click.option(
     "--max-size",
     type=ByteSize(),
@@ -154,12 +144,10 @@ def stop(job: str, region: str | None) -> None:
 @cli.command()
 @click.argument("jobs", nargs=-1)
 @REGION_OPTION
-@click.option(
+@folder_option(
     "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs"),
-    show_default=True,
-    help="Where local runs are (LOCAL.RUNS_DIR): a job name found there, or a run's folder, is a local run.",
+    "runs",
+    "Where local runs are (LOCAL.RUNS_DIR): a job name found there, or a run's folder, is a local run.",
 )
 @click.option("--sweep", "sweep_id", default=None, help="Compare a sweep's jobs, best first by its goal.")
 @click.option(

@@ -15,8 +15,10 @@ from sagemaker_launcher.cli.group import (
     REGION_OPTION,
     announce,
     cli,
+    config_option,
     echo_lines,
     follow_logs,
+    poll_option,
 )
 
 LAUNCH_EPILOG = """\b
@@ -30,12 +32,7 @@ Examples:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True}, epilog=LAUNCH_EPILOG)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Experiment YAML (SageMaker config). Without it, the defaults in sagemaker_default_config.py.",
-)
+@config_option("Experiment YAML (SageMaker config). Without it, the defaults in sagemaker_default_config.py.")
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -125,26 +122,14 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--config",
-    "config_file",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Experiment YAML with a SWEEP section (see sagemaker_default_config.py).",
-)
+@config_option("Experiment YAML with a SWEEP section (see sagemaker_default_config.py).", required=True)
 @click.option(
     "--dry-run",
     is_flag=True,
     help="Print the planned points as JSON (bayesian: the tuning-job request), and on stderr a cost bound "
     "per job and in total; send nothing, write nothing.",
 )
-@click.option(
-    "--poll-seconds",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds between status checks while MAX_PARALLEL SageMaker jobs run.",
-)
+@poll_option(30.0, "Seconds between status checks while MAX_PARALLEL SageMaker jobs run.")
 @click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
 @click.pass_context
 def sweep(

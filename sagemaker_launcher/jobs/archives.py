@@ -32,6 +32,16 @@ MAX_MEMBERS = 200_000
 FREE_SPACE_MARGIN = 64 * 1024 * 1024
 
 
+def member_bytes(archive: tarfile.TarFile, name: str, limit: int) -> bytes | None:
+    """The first regular file called ``name``, in any folder of an archive open for reading, if it has
+    at most ``limit`` bytes; None otherwise. Streamed archives are read only as far as that file."""
+    for member in archive:
+        if Path(member.name).name == name and member.isfile() and member.size <= limit:
+            handle = archive.extractfile(member)
+            return handle.read() if handle else None
+    return None
+
+
 def download_and_unpack(
     s3: Any,
     uri: str,

@@ -39,9 +39,10 @@ class JobRow:
 def list_jobs(
     region: str | None,
     limit: int,
-    experiment: str | None,
-    status: str | None,
-    include_all: bool,
+    *,
+    experiment: str | None = None,
+    status: str | None = None,
+    include_all: bool = False,
     sweep: str | None = None,
 ) -> tuple[list[JobRow], list[str]]:
     """The newest ``limit`` jobs matching the filters (``sweep``: a sweep's id, see sweeps.py), and notes

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-from pathlib import Path
 from typing import Any
 
 from sagemaker_container.sagemaker_contract.names import (
@@ -21,6 +20,7 @@ from sagemaker_container.sagemaker_contract.names import (
 from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.jobs.archives import member_bytes
 from sagemaker_launcher.jobs.lookup import (
     JobInfo,
     no_record_note,
@@ -65,14 +65,8 @@ def _metrics_from_output(s3: Any, uri: str) -> Any:
             return None
         try:
             with tarfile.open(fileobj=body, mode="r|gz") as archive:
-                for member in archive:
-                    if (
-                        Path(member.name).name == METRICS_FILE
-                        and member.isfile()
-                        and member.size <= _MAX_METRICS_BYTES
-                    ):
-                        handle = archive.extractfile(member)
-                        return json.loads(handle.read().decode("utf-8")) if handle else None
+                data = member_bytes(archive, METRICS_FILE, _MAX_METRICS_BYTES)
+            return json.loads(data.decode("utf-8")) if data else None
         except (tarfile.TarError, OSError, ValueError, RecursionError):
             return None
     return None

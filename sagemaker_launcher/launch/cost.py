@@ -122,15 +122,23 @@ def _spot_note(estimates: Sequence[Estimate]) -> str:
     return ""
 
 
-def job_lines(lookups: PriceLookups, cfg: CfgNode) -> list[str]:
-    """The bound of one job, in one line."""
+def job_lines(lookups: PriceLookups, cfg: CfgNode, jobs: int = 1) -> list[str]:
+    """One job's bound in one line; with ``jobs`` above 1 (a tuning job's MAX_JOBS), all of theirs too."""
     estimate = lookups.estimate(cfg)
     if estimate.amount is None:
         return [_PREFIX + estimate.reason]
-    return [
-        f"Cost estimate: at most {estimate.money(estimate.amount)}, an upper bound: {estimate.basis}; a job "
-        f"bills only the time it runs.{_spot_note([estimate])}"
-    ]
+    bound = estimate.money(estimate.amount)
+    if jobs == 1:
+        text = (
+            f"Cost estimate: at most {bound}, an upper bound: {estimate.basis}; a job bills only the time "
+            "it runs."
+        )
+    else:
+        text = (
+            f"Cost estimate: at most {bound} per training job ({estimate.basis}) and at most "
+            f"{estimate.money(estimate.amount * jobs)} for all {jobs} (SWEEP.MAX_JOBS), an upper bound."
+        )
+    return [text + _spot_note([estimate])]
 
 
 def sweep_lines(lookups: PriceLookups, points: Sequence[tuple[str, CfgNode]]) -> list[str]:
@@ -160,15 +168,3 @@ def sweep_lines(lookups: PriceLookups, points: Sequence[tuple[str, CfgNode]]) ->
             + _spot_note(estimates)
         )
     return lines
-
-
-def tuning_lines(lookups: PriceLookups, cfg: CfgNode, max_jobs: int) -> list[str]:
-    """The bound of each of a tuning job's training jobs, and of all SWEEP.MAX_JOBS of them."""
-    estimate = lookups.estimate(cfg)
-    if estimate.amount is None:
-        return [_PREFIX + estimate.reason]
-    return [
-        f"Cost estimate: at most {estimate.money(estimate.amount)} per training job ({estimate.basis}) and "
-        f"at most {estimate.money(estimate.amount * max_jobs)} for all {max_jobs} (SWEEP.MAX_JOBS), an "
-        f"upper bound.{_spot_note([estimate])}"
-    ]

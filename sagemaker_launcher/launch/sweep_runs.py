@@ -75,14 +75,14 @@ def _run_tuning(
     configs: ResolvedConfigs, sweep: Sweep, arguments: Sequence[str], dry_run: bool, say: Echo, note: Echo
 ) -> None:
     """A bayesian sweep: one SageMaker tuning job, or its request and cost bound on a dry run."""
-    from sagemaker_launcher.launch.cost import PriceLookups, tuning_lines
+    from sagemaker_launcher.launch.cost import PriceLookups, job_lines
     from sagemaker_launcher.launch.tuning import launch_tuning
 
     prices = PriceLookups([configs.sagemaker]) if dry_run else None
     request = launch_tuning(configs, sweep, arguments, send=not dry_run)
     if prices:
         say(dump_json(request))
-        for line in tuning_lines(prices, configs.sagemaker, sweep.max_jobs):
+        for line in job_lines(prices, configs.sagemaker, sweep.max_jobs):
             note(line)
         return
     say(f"Started tuning job {sweep.sweep_id}: up to {sweep.max_jobs} jobs, tagged with its id.")

@@ -28,6 +28,7 @@ from sagemaker_container.sagemaker_contract.names import (
     TRAINING_CONFIG_FILE,
 )
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.jobs.archives import member_bytes
 from sagemaker_launcher.jobs.lookup import MAX_RECORDED_BYTES, parse_record
 from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE
 from sagemaker_launcher.local.layout import HOSTS_DIR, OUTPUT_DIR
@@ -120,19 +121,12 @@ def _read_small(path: Path) -> bytes | None:
 
 
 def _metrics_in_archive(archive: Path) -> bytes | None:
+    """metrics.json from an output.tar.gz; None when it is absent, too large or the archive is damaged."""
     try:
         with tarfile.open(archive, "r:gz") as bundle:
-            for member in bundle:
-                if (
-                    Path(member.name).name == METRICS_FILE
-                    and member.isfile()
-                    and member.size <= MAX_RECORDED_BYTES
-                ):
-                    handle = bundle.extractfile(member)
-                    return handle.read() if handle else None
+            return member_bytes(bundle, METRICS_FILE, MAX_RECORDED_BYTES)
     except (tarfile.TarError, OSError):
         return None
-    return None
 
 
 def is_run_folder(path: Path) -> bool:
