@@ -1,8 +1,7 @@
-"""Every call into the SageMaker Python SDK (2.x) lives here (and, for the tuner, in
-``sagemaker_tuning`` beside it), imported inside the functions.
+"""Every call into the SageMaker Python SDK (2.x) lives here, imported inside the functions.
 
 The SDK costs about 2 s to import, so ``--help``, validation errors and job listings never load it.
-Moving to another SDK is a change to these two files.
+Moving to another SDK is a change to this one file (which is why it is a little longer than most).
 """
 
 from __future__ import annotations
@@ -33,6 +32,8 @@ TELEMETRY_OPT_OUT = {
     "SchemaVersion": "1.0",
     "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
 }
+# A SWEEP range's SCALE as the tuner names it.
+_SCALING = {"linear": "Linear", "log": "Logarithmic"}
 
 
 def _quiet_sdk_environment() -> None:
@@ -279,3 +280,48 @@ def build_estimator(
         tensorboard_output_config=tensorboard,
         sagemaker_session=session,
     )
+
+
+def create_tuning_job(
+    cfg: CfgNode,
+    plan: JobPlan,
+    tuning: dict[str, Any],
+    *,
+    send: bool,
+    before_send: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Build a hyperparameter tuning job around the same Estimator and return its request.
+
+    ``tuning`` holds ``name``, ``metric``, ``goal``, ``max_jobs``, ``max_parallel`` and ``ranges``
+    (hyperparameter -> a list of JSON-encoded values, or an object with ``low``, ``high``, ``scale``
+    and ``integer``). As with a training job, the request is taken where the SDK sends it, so a dry
+    run shows exactly what a launch would send; ``before_send`` sees it just before it goes out.
+    """
+    session = request_session(cfg, send=send, before_send=before_send)
+    from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
+    from sagemaker.tuner import HyperparameterTuner
+
+    estimator = build_estimator(cfg, plan, session, role=cfg.SAGEMAKER.ROLE_ARN, source_dir=plan.code_uri)
+    ranges: dict[str, Any] = {}
+    for name, spec in tuning["ranges"].items():
+        if isinstance(spec, list):
+            ranges[name] = CategoricalParameter(spec)
+        elif spec.integer:
+            ranges[name] = IntegerParameter(int(spec.low), int(spec.high), scaling_type=_SCALING[spec.scale])
+        else:
+            ranges[name] = ContinuousParameter(spec.low, spec.high, scaling_type=_SCALING[spec.scale])
+    tuner = HyperparameterTuner(
+        estimator,
+        objective_metric_name=tuning["metric"],
+        hyperparameter_ranges=ranges,
+        metric_definitions=[{"Name": name, "Regex": regex} for name, regex in cfg.METRICS.items()],
+        strategy="Bayesian",
+        objective_type=tuning["goal"].capitalize(),
+        max_jobs=tuning["max_jobs"],
+        max_parallel_jobs=tuning["max_parallel"],
+        tags=plan.tags,
+    )
+    tuner.fit(inputs=plan.channels, job_name=tuning["name"], include_cls_metadata=False, wait=False)
+    if session.request is None:
+        raise RuntimeError("the SageMaker SDK built no CreateHyperParameterTuningJob request")
+    return session.request

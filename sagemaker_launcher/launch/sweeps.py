@@ -3,7 +3,7 @@
 ``grid`` and ``random`` plan their points here and launch each as a normal job (its own resolved
 configs and record), tagged with the sweep's id and objective so ``list --sweep`` and
 ``compare --sweep`` find them; ``bayesian`` hands the ranges to SageMaker's own tuner
-(``aws.sagemaker_tuning``).
+(``aws.sagemaker_sdk``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def launch_tuning(
     configs: ResolvedConfigs, sweep: Sweep, arguments: Sequence[str], *, send: bool
 ) -> dict[str, Any]:
     """Stage the files and create the tuning job (``send``), or only build its request; returns it."""
-    from sagemaker_launcher.aws.sagemaker_tuning import create_tuning_job
+    from sagemaker_launcher.aws.sagemaker_sdk import create_tuning_job
 
     names = check_bayesian(configs, sweep)
     cfg = configs.sagemaker
