@@ -9,6 +9,7 @@ same state. Each rank's RNG state and running loss travel inside it, one entry p
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import torch
@@ -41,6 +42,7 @@ def run(cfg: CfgNode) -> None:
     stop_flag = StopFlag()
     stop_flag.install()
     cluster = distributed.start(distributed.read_world())
+    job: TrainingJob | None = None
     try:
         chosen = precision.choose(cfg.SOLVER.PRECISION, cluster.device)
         if cluster.is_main:
@@ -54,6 +56,10 @@ def run(cfg: CfgNode) -> None:
         # rank 0 has written the model.
         cluster.barrier()
     finally:
+        # DDP's reducer and the work it holds go now, while the process group and the interpreter
+        # are alive: left to the collector at interpreter exit, gloo can abort the process.
+        job = None
+        gc.collect()
         distributed.stop(cluster)
 
 

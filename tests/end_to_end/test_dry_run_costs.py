@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from support.aws import s3_keys
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
+from support.container import write_digits_data
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 SPOT = str(REPO_ROOT / "configs/sagemaker_spot_config.yaml")
@@ -305,10 +306,12 @@ def test_a_bayesian_sweep_bounds_each_training_job_and_all_of_them(
 
 
 def test_a_local_sweep_needs_no_price(tmp_path: Path) -> None:
+    data = write_digits_data(tmp_path / "digits")
     config = write_yaml(
         tmp_path / "local.yaml",
         {
             "_BASE_": str(REPO_ROOT / "configs/local_process.yaml"),
+            "INPUTS": {"train": str(data / "train"), "validation": str(data / "validation")},
             "SWEEP": {
                 "PARAMETERS": {"SOLVER.BASE_LR": [0.01, 0.001]},
                 "OBJECTIVE": {"METRIC": "validation:accuracy"},
