@@ -12,7 +12,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerRole"
 
 # moto has no Price List: it answers a dry run's price question with HTTP 500 and prints a line to
 # this process's stdout, where CliRunner would mix it into the command's. So the question goes to a
-# closed port and is answered "no cost estimate" at once; tests/test_dry_run_costs.py asks moto too.
+# closed port and is answered "no cost estimate" at once; end_to_end/test_dry_run_costs.py asks moto.
 NO_PRICE_LIST = "http://127.0.0.1:9"
 
 
