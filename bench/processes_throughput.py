@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,18 +25,14 @@ from bench_support import argument_parser
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = REPO / "sagemaker_container" / "main.py"
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import numpy as np  # noqa: E402
 from make_digits_data import make_digits_data  # noqa: E402
 
+from sagemaker_launcher.local.processes import free_port  # noqa: E402
+
 EPOCH_END = "[metric] validation:accuracy="
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def seconds_per_run(
@@ -57,7 +52,7 @@ def seconds_per_run(
         "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": str(threads),
         "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(_free_port()),
+        "MASTER_PORT": str(free_port()),
         "WORLD_SIZE": str(processes),
         "LOCAL_WORLD_SIZE": str(processes),
     }

@@ -8,11 +8,13 @@ through ``AWS_ENDPOINT_URL``, exactly as they would reach AWS. Nothing is patche
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 from support.aws import BUCKET, REGION, aws_environment
 from support.commands import REPO_ROOT
+from support.container import write_digits_data
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +45,9 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative paths in the example configs are resolved from the repository root, as users run it."""
     monkeypatch.chdir(REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's train and validation channels, made by the repo's own script; read, never changed."""
+    return write_digits_data(tmp_path_factory.mktemp("data") / "digits")

@@ -69,7 +69,6 @@ def _metrics_from_output(s3: Any, uri: str) -> Any:
             return json.loads(data.decode("utf-8")) if data else None
         except (tarfile.TarError, OSError, ValueError, RecursionError):
             return None
-    return None
 
 
 def show_lines(info: JobInfo, region: str | None, with_configs: bool) -> list[str]:

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -24,8 +23,11 @@ import pytest
 import requests
 import yaml
 from support.aws import REGION, aws_environment
+from support.ci import missing
 from support.commands import REPO_ROOT
-from support.docker import require_image
+from support.docker import PROVISION_HINT, require_image
+
+from sagemaker_launcher.local.processes import free_port
 
 SCRIPT = REPO_ROOT / "build_and_push.sh"
 BASE_IMAGE = "sm-launcher-base:py311"
@@ -59,24 +61,12 @@ def image_id(reference: str) -> str:
     return result.stdout.strip()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true requires it; bash scripts/provision_docker.sh start installs it)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's docker-registry on a free loopback port, storing under a temporary folder: HOST:PORT."""
     binary = shutil.which("docker-registry")
     if binary is None:
-        _missing("the docker-registry command is missing (apt-get install docker-registry)")
+        missing("the docker-registry command is missing", PROVISION_HINT)
     root = tmp_path_factory.mktemp("registry")
     address = f"127.0.0.1:{free_port()}"
     config = {
@@ -283,7 +273,7 @@ def test_missing_dockerfile_is_one_clear_error(docker_config: str) -> None:
 
 def test_no_engine_answering_is_one_clear_error(docker_config: str) -> None:
     if shutil.which("docker") is None:
-        _missing("the docker command is missing")
+        missing("the docker command is missing", PROVISION_HINT)
     env = script_env(docker_config, DOCKER_HOST="unix:///nonexistent.sock")
     result = run_script("--local", "digits-training", "v1", "Dockerfile.sagemaker", env=env)
     assert result.returncode == 1

@@ -25,13 +25,6 @@ RUN_TIMEOUT = 300
 LINE_COLOURS = {"first": (0x1F, 0x77, 0xB4), "second": (0xFF, 0x7F, 0x0E), "third": (0x2C, 0xA0, 0x2C)}
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("data") / "digits"
-    subprocess.run(
-        [*python_command()[:1], str(REPO_ROOT / "scripts/make_digits_data.py"), str(out)], check=True
-    )
-    return out
 
 
 def local_config(folder: Path, digits: Path, runs: Path, extra: dict[str, Any] | None = None) -> Path:

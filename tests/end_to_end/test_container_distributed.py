@@ -5,23 +5,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from support.container import final_weights, make_tree, start_job, write_digits_data
 
+from sagemaker_launcher.local.processes import free_port
+
 HOSTS = ["algo-1", "algo-2"]
 # How long the second host must keep waiting, after training, while the first one is held.
 WORKER_GRACE_S = 3
 DIGEST = re.compile(r"Host (algo-\d) final weights sha256=([0-9a-f]{64})")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 180) -> None:
@@ -40,7 +35,7 @@ def test_two_hosts_train_together_and_agree(tmp_path: Path) -> None:
         )
         for host in HOSTS
     ]
-    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
+    env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
     # The second host reads its channels through SM_CHANNEL_*, as the toolkit exports them.
     channels = {
         "SM_CHANNEL_TRAIN": str(data_dir / "train"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -26,6 +25,8 @@ from support.container import (
     write_digits_data,
 )
 
+from sagemaker_launcher.local.processes import free_port
+
 HOSTS = ["algo-1", "algo-2"]
 PROCESSES_PER_HOST = 2
 # Small batches make long epochs (45 steps per rank), so a SIGTERM sent just after epoch 1's
@@ -33,12 +34,6 @@ PROCESSES_PER_HOST = 2
 HYPERPARAMETERS = {"SOLVER.EPOCHS": 3, "SOLVER.BATCH_SIZE": 8, "CHECKPOINT.KEEP_LAST": 2}
 DIGEST = re.compile(r"Host (algo-\d) final weights sha256=([0-9a-f]{64}) \(rank (\d)\)")
 WAIT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _trees(root: Path, data_dir: Path) -> list[Path]:
@@ -52,7 +47,7 @@ def _trees(root: Path, data_dir: Path) -> list[Path]:
 def _start_world(bases: list[Path], logs: Path) -> list[subprocess.Popen[str]]:
     """Every rank, with the variables torchrun sets; rank 0's output comes through a pipe."""
     logs.mkdir(exist_ok=True)
-    port = str(_free_port())
+    port = str(free_port())
     processes = []
     for host_index, base in enumerate(bases):
         for local_rank in range(PROCESSES_PER_HOST):

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.commands import REPO_ROOT, python_command
-from support.docker import remove_local_mode_leftovers, require_image
+from support.commands import REPO_ROOT, local_launch_command, python_command
+from support.docker import remove_local_mode_leftovers, require_image, stop_first_container_after_an_epoch
 
 from sagemaker_launcher.local.processes import free_port
 
@@ -31,37 +31,16 @@ WEIGHTS = re.compile(r"Host (algo-\d+)\S* final weights sha256=([0-9a-f]{64})")
 RUN_TIMEOUT = 420
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example's train and validation channels, made by the repo's own script."""
-    out = tmp_path_factory.mktemp("data") / "digits"
-    subprocess.run(python_command_for("scripts/make_digits_data.py", str(out)), check=True, cwd=REPO_ROOT)
-    return out
 
 
 def python_command_for(script: str, *args: str) -> list[str]:
     return [python_command()[0], str(REPO_ROOT / script), *args]
 
 
-def launch_command(config: str, runs: Path, digits: Path, *overrides: str) -> list[str]:
-    """The launcher on ``config`` with the channels pointed at ``digits`` and runs under ``runs``."""
-    return python_command(
-        "--config",
-        str(REPO_ROOT / config),
-        "LOCAL.RUNS_DIR",
-        str(runs),
-        "INPUTS.train",
-        str(digits / "train"),
-        "INPUTS.validation",
-        str(digits / "validation"),
-        *overrides,
-    )
-
-
 def launch(config: str, runs: Path, digits: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run ``launch_command`` to its end."""
+    """Run ``local_launch_command`` to its end."""
     return subprocess.run(
-        launch_command(config, runs, digits, *overrides),
+        local_launch_command(config, runs, digits, *overrides),
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -361,22 +340,10 @@ def test_docker_local_mode_shows_the_container_failure(docker_runs: Path, digits
 
 def test_docker_stop_reaches_the_training_script_which_checkpoints(docker_runs: Path, digits: Path) -> None:
     """What SageMaker does on a spot reclaim or StopTrainingJob: SIGTERM to the container's PID 1."""
-    command = launch_command("configs/local.yaml", docker_runs, digits, "SOLVER.EPOCHS", "200")
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    output = []
-    for line in process.stdout:
-        output.append(line)
-        if "[metric] validation:accuracy" in line:
-            break
-    listed = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True)
-    [container] = [name for name in listed.stdout.split() if "-algo-1-" in name]
-    subprocess.run(["docker", "stop", "--time", "60", container], check=True, capture_output=True)
-    output += process.stdout.readlines()
-    assert process.wait(timeout=RUN_TIMEOUT) == 1
-    assert re.search(r"The training container failed: Stopped by SIGTERM: checkpoint saved", "".join(output))
+    command = local_launch_command("configs/local.yaml", docker_runs, digits, "SOLVER.EPOCHS", "200")
+    code, output = stop_first_container_after_an_epoch(command, RUN_TIMEOUT)
+    assert code == 1
+    assert re.search(r"The training container failed: Stopped by SIGTERM: checkpoint saved", output)
 
 
 def test_socket_debugger_serves_pdb_from_inside_the_container(docker_runs: Path, tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
-from support.docker import remove_local_mode_leftovers, require_image
+from support.commands import REPO_ROOT, local_launch_command, python_command, run_cli, write_yaml
+from support.docker import remove_local_mode_leftovers, require_image, stop_first_container_after_an_epoch
 from support.own_code import write_points
 
 IMAGE = "sm-launcher-training:local"
@@ -56,29 +56,11 @@ time.sleep(600)
 """
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example's train and validation channels, made by the repo's own script."""
-    out = tmp_path_factory.mktemp("data") / "digits"
-    subprocess.run(
-        [*python_command()[:1], str(REPO_ROOT / "scripts/make_digits_data.py"), str(out)], check=True
-    )
-    return out
 
 
 def launch(config: str, runs: Path, digits: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
     """The launcher on an example config, channels pointed at ``digits``, runs kept under ``runs``."""
-    command = python_command(
-        "--config",
-        str(REPO_ROOT / config),
-        "LOCAL.RUNS_DIR",
-        str(runs),
-        "INPUTS.train",
-        str(digits / "train"),
-        "INPUTS.validation",
-        str(digits / "validation"),
-        *overrides,
-    )
+    command = local_launch_command(config, runs, digits, *overrides)
     return subprocess.run(
         command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=RUN_TIMEOUT, check=False
     )
@@ -271,35 +253,11 @@ def test_docker_trains_the_example_on_two_containers_of_two_processes(
 
 def test_docker_stop_reaches_every_process_which_checkpoint(docker_runs: Path, digits: Path) -> None:
     """SageMaker's stop: SIGTERM to PID 1, which torchrun passes on to each of its workers."""
-    command = python_command(
-        "--config",
-        str(REPO_ROOT / "configs/local.yaml"),
-        "LOCAL.RUNS_DIR",
-        str(docker_runs),
-        "INPUTS.train",
-        str(digits / "train"),
-        "INPUTS.validation",
-        str(digits / "validation"),
-        "SAGEMAKER.PROCESSES_PER_HOST",
-        "2",
-        "SOLVER.EPOCHS",
-        "200",
+    command = local_launch_command(
+        "configs/local.yaml", docker_runs, digits, "SAGEMAKER.PROCESSES_PER_HOST", "2", "SOLVER.EPOCHS", "200"
     )
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert process.stdout is not None
-    output = []
-    for line in process.stdout:
-        output.append(line)
-        if "[metric] validation:accuracy" in line:
-            break
-    listed = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True)
-    [container] = [name for name in listed.stdout.split() if "-algo-1-" in name]
-    subprocess.run(["docker", "stop", "--time", "60", container], check=True, capture_output=True)
-    output += process.stdout.readlines()
-    text = "".join(output)
-    assert process.wait(timeout=RUN_TIMEOUT) == 1, text[-3000:]
+    code, text = stop_first_container_after_an_epoch(command, RUN_TIMEOUT)
+    assert code == 1, text[-3000:]
     assert len(re.findall(r"Sending process \d+ closing signal SIGTERM", text)) == 2, text[-3000:]
     assert "SIGKILL" not in text
     assert "The training container failed: Stopped by SIGTERM: checkpoint saved" in text

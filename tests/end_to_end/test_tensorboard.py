@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from support.aws import BUCKET, training_jobs
-from support.commands import REPO_ROOT, python_command, run_cli
-from support.container import make_tree, run_job, write_digits_data
+from support.commands import REPO_ROOT, local_launch_command, run_cli
+from support.container import make_tree, run_job
 from support.docker import remove_local_mode_leftovers, require_image
 
 from sagemaker_container.sagemaker_contract.names import METRICS_FILE, TENSORBOARD_OUTPUT_DIR
@@ -26,9 +26,6 @@ BASE_LR = 0.003
 LEARNING_RATE_TAG = "train:learning_rate"
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_digits_data(tmp_path_factory.mktemp("data") / "digits")
 
 
 def scalars(folder: Path) -> dict[str, dict[int, float]]:
@@ -51,18 +48,7 @@ def test_a_local_run_leaves_event_files_that_read_back_as_its_metrics(
     runs = tmp_path / "runs"
     try:
         done = subprocess.run(
-            python_command(
-                "--config",
-                str(REPO_ROOT / "configs" / config),
-                "LOCAL.RUNS_DIR",
-                str(runs),
-                "INPUTS.train",
-                str(digits / "train"),
-                "INPUTS.validation",
-                str(digits / "validation"),
-                "SOLVER.EPOCHS",
-                str(EPOCHS),
-            ),
+            local_launch_command(f"configs/{config}", runs, digits, "SOLVER.EPOCHS", str(EPOCHS)),
             capture_output=True,
             text=True,
             cwd=REPO_ROOT,

@@ -32,3 +32,19 @@ def write_yaml(path: Path, data: dict[str, Any]) -> Path:
 def python_command(*args: str) -> Sequence[str]:
     """``python run_sagemaker_job.py ARGS`` with this interpreter, for subprocess tests."""
     return [sys.executable, str(REPO_ROOT / "run_sagemaker_job.py"), *args]
+
+
+def local_launch_command(config: str, runs: Path, digits: Path, *overrides: str) -> Sequence[str]:
+    """The launcher on ``config`` (relative to the repository), its channels pointed at ``digits``
+    and its runs kept under ``runs``."""
+    return python_command(
+        "--config",
+        str(REPO_ROOT / config),
+        "LOCAL.RUNS_DIR",
+        str(runs),
+        "INPUTS.train",
+        str(digits / "train"),
+        "INPUTS.validation",
+        str(digits / "validation"),
+        *overrides,
+    )

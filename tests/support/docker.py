@@ -6,10 +6,12 @@ there a missing engine or image is a broken setup, not a reason to skip.
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from sagemaker_launcher.local.container import remove_exited_containers
 from support.ci import missing
+from support.commands import REPO_ROOT
 
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
 
@@ -61,3 +63,23 @@ def remove_local_mode_leftovers(container_root: str) -> None:
     """
     remove_exited_containers(Path(container_root))
     _docker("network", "rm", LOCAL_MODE_NETWORK, timeout=30)
+
+
+def stop_first_container_after_an_epoch(command: Sequence[str], timeout: float) -> tuple[int, str]:
+    """Run a Docker local-mode launch and, once it logs its first validation accuracy, stop the
+    first host's container as SageMaker stops a job (``docker stop``: SIGTERM to PID 1, then a
+    60 s grace); the launcher's exit code and its whole output."""
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if "[metric] validation:accuracy" in line:
+            break
+    listed = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True)
+    [container] = [name for name in listed.stdout.split() if "-algo-1-" in name]
+    subprocess.run(["docker", "stop", "--time", "60", container], check=True, capture_output=True)
+    output += process.stdout.readlines()
+    return process.wait(timeout=timeout), "".join(output)
