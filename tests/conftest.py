@@ -15,6 +15,7 @@ import requests
 from support.aws import BUCKET, REGION, aws_environment
 from support.commands import REPO_ROOT
 from support.container import write_digits_data
+from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +52,13 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example's train and validation channels, made by the repo's own script; read, never changed."""
     return write_digits_data(tmp_path_factory.mktemp("data") / "digits")
+
+
+@pytest.fixture
+def docker_runs(tmp_path: Path) -> Iterator[Path]:
+    """A runs folder for Docker local-mode jobs; their exited containers are removed afterwards."""
+    require_image(TRAINING_IMAGE)
+    runs = tmp_path / "runs"
+    yield runs
+    for container_root in runs.glob("*/*/container"):
+        remove_local_mode_leftovers(str(container_root))

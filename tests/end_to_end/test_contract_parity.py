@@ -18,10 +18,9 @@ from typing import Any
 import boto3
 from support.aws import BUCKET, REGION, ROLE_ARN
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
-from support.docker import remove_local_mode_leftovers, require_image
+from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 from support.own_code import write_points
 
-IMAGE = "sm-launcher-training:local"
 PROBE = '''\
 import json, os, sys
 
@@ -69,7 +68,7 @@ def probe_config(tmp_path: Path, instance_type: str) -> Path:
                 "SOURCE_DIR": str(code),
                 "ENTRY_POINT": "probe.py",
             },
-            "IMAGE": {"URI": IMAGE},
+            "IMAGE": {"URI": TRAINING_IMAGE},
             "S3": {"EXPERIMENT_NAME": "probe"},
             "INPUTS": {"training": str(write_points(tmp_path / "data" / "training"))},
             "TRAINING": {"DEFAULTS": ""},
@@ -106,7 +105,7 @@ def normalized(probe: dict[str, Any], base_dir: str, code_dir: str, job_name: st
 
 
 def test_probe_sees_the_same_contract_in_host_mode_and_docker(tmp_path: Path) -> None:
-    require_image(IMAGE)
+    require_image(TRAINING_IMAGE)
     host_probe, host_job = run_probe(tmp_path, "local_process")
     docker_probe, docker_job = run_probe(tmp_path, "local")
     code = str(tmp_path / "code")

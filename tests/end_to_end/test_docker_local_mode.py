@@ -12,9 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.docker import remove_local_mode_leftovers, require_image
+from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 
-IMAGE = "sm-launcher-training:local"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 # A cold fit takes a few seconds; a hung container (a breakpoint, a barrier nobody reaches) must
 # not hang the suite.
@@ -120,7 +119,7 @@ def _fit(workdir: Path, instance_count: int) -> dict[str, dict]:
     session = LocalSession()
     session.config = {"local": {"local_code": True, "container_root": str(container_root)}}
     estimator = Estimator(
-        image_uri=IMAGE,
+        image_uri=TRAINING_IMAGE,
         role=ROLE,
         instance_count=instance_count,
         instance_type="local",
@@ -156,7 +155,7 @@ def _check_record(record: dict, hosts: list[str]) -> None:
 
 
 def test_single_host_fit_writes_model_artifact(sdk_env):
-    require_image(IMAGE)
+    require_image(TRAINING_IMAGE)
     records = _fit(sdk_env, instance_count=1)
     assert len(records) == 1
     (record,) = records.values()
@@ -165,7 +164,7 @@ def test_single_host_fit_writes_model_artifact(sdk_env):
 
 
 def test_two_host_fit_keeps_every_host_files(sdk_env):
-    require_image(IMAGE)
+    require_image(TRAINING_IMAGE)
     records = _fit(sdk_env, instance_count=2)
     assert len(records) == 2, f"expected a record from each host, got {sorted(records)}"
     hosts = next(iter(records.values()))["hosts"]

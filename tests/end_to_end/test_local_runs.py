@@ -18,14 +18,12 @@ import tarfile
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from support.commands import REPO_ROOT, local_launch_command, python_command
-from support.docker import remove_local_mode_leftovers, require_image, stop_first_container_after_an_epoch
+from support.docker import TRAINING_IMAGE, stop_first_container_after_an_epoch
 
 from sagemaker_launcher.local.processes import free_port
 
-IMAGE = "sm-launcher-training:local"
 # SDK local mode names hosts algo-N-<suffix>; host mode and SageMaker name them algo-N.
 WEIGHTS = re.compile(r"Host (algo-\d+)\S* final weights sha256=([0-9a-f]{64})")
 RUN_TIMEOUT = 420
@@ -272,16 +270,6 @@ def read_until(descriptor: int, marker: bytes, timeout: float = 60.0) -> bytes:
 # ---------------------------------------------------------------------------------------------- #
 # Docker local mode
 # ---------------------------------------------------------------------------------------------- #
-@pytest.fixture
-def docker_runs(tmp_path: Path):
-    """A runs folder for local-mode jobs; their exited containers are removed afterwards."""
-    require_image(IMAGE)
-    runs = tmp_path / "runs"
-    yield runs
-    for container_root in runs.glob("*/*/container"):
-        remove_local_mode_leftovers(str(container_root))
-
-
 def test_docker_local_mode_trains_the_example_to_its_accuracy_bar(docker_runs: Path, digits: Path) -> None:
     done = launch("configs/local.yaml", docker_runs, digits)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
@@ -311,7 +299,7 @@ def test_docker_local_mode_picks_up_a_code_edit_without_a_rebuild(
     docker_runs: Path, digits: Path, tmp_path: Path
 ) -> None:
     image_before = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{.Id}}", IMAGE], capture_output=True, text=True
+        ["docker", "image", "inspect", "-f", "{{.Id}}", TRAINING_IMAGE], capture_output=True, text=True
     )
     code = tmp_path / "edited"
     shutil.copytree(REPO_ROOT / "sagemaker_container", code, ignore=shutil.ignore_patterns("__pycache__"))
@@ -325,7 +313,7 @@ def test_docker_local_mode_picks_up_a_code_edit_without_a_rebuild(
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "EDITED-CODE-IS-RUNNING" in done.stdout + done.stderr
     image_after = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{.Id}}", IMAGE], capture_output=True, text=True
+        ["docker", "image", "inspect", "-f", "{{.Id}}", TRAINING_IMAGE], capture_output=True, text=True
     )
     assert image_before.stdout == image_after.stdout
 

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 import yaml
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
-from support.docker import remove_local_mode_leftovers, require_image
+from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 from support.own_code import write_points, write_strict_script, write_wheel, write_yacs_project
 
 from sagemaker_launcher.local.requirements import unmet_requirements
 
-IMAGE = "sm-launcher-training:local"
 RUN_TIMEOUT = 420
 SDK_KEYS = {
     "sagemaker_program",
@@ -281,15 +280,15 @@ def test_bad_experiment_folders_are_refused(tmp_path: Path, name: str) -> None:
 # ---------------------------------------------------------------------------------------------- #
 @pytest.mark.parametrize("project", ["strict", "yacs"])
 def test_own_code_trains_in_docker_local_mode_on_two_containers(tmp_path: Path, project: str) -> None:
-    require_image(IMAGE)
+    require_image(TRAINING_IMAGE)
     if project == "strict":
-        config = strict_config(tmp_path, instance_type="local", IMAGE={"URI": IMAGE})
+        config = strict_config(tmp_path, instance_type="local", IMAGE={"URI": TRAINING_IMAGE})
         expected = {"argv": ["--backend", "gloo", "--epochs", "60"], "world_size": 2}
     else:
         config = yacs_config(tmp_path, instance_type="local")
         expected = {"argv": ["--run-tag", "first"], "lr": 0.05}
     try:
-        done = run(config, "SAGEMAKER.INSTANCE_COUNT", "2", "IMAGE.URI", IMAGE)
+        done = run(config, "SAGEMAKER.INSTANCE_COUNT", "2", "IMAGE.URI", TRAINING_IMAGE)
     finally:
         for container_root in (tmp_path / "runs").rglob("container"):
             remove_local_mode_leftovers(str(container_root))

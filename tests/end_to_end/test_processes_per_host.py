@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 from support.commands import REPO_ROOT, local_launch_command, python_command, run_cli, write_yaml
-from support.docker import remove_local_mode_leftovers, require_image, stop_first_container_after_an_epoch
+from support.docker import stop_first_container_after_an_epoch
 from support.own_code import write_points
 
-IMAGE = "sm-launcher-training:local"
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 RUN_TIMEOUT = 420
 MIN_ACCURACY = 0.95
@@ -218,16 +217,6 @@ def test_a_failed_rank_stops_the_others_and_names_its_error(tmp_path: Path) -> N
 # ---------------------------------------------------------------------------------------------- #
 # Docker local mode
 # ---------------------------------------------------------------------------------------------- #
-@pytest.fixture
-def docker_runs(tmp_path: Path):
-    """A runs folder for local-mode jobs; their exited containers are removed afterwards."""
-    require_image(IMAGE)
-    runs = tmp_path / "runs"
-    yield runs
-    for container_root in runs.glob("*/*/container"):
-        remove_local_mode_leftovers(str(container_root))
-
-
 def test_docker_trains_the_example_on_two_containers_of_two_processes(
     docker_runs: Path, digits: Path
 ) -> None:

@@ -16,11 +16,10 @@ import pytest
 from support.aws import BUCKET, training_jobs
 from support.commands import REPO_ROOT, local_launch_command, run_cli
 from support.container import make_tree, run_job
-from support.docker import remove_local_mode_leftovers, require_image
+from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 
 from sagemaker_container.sagemaker_contract.names import METRICS_FILE, TENSORBOARD_OUTPUT_DIR
 
-IMAGE = "sm-launcher-training:local"
 EPOCHS = 2
 BASE_LR = 0.003
 LEARNING_RATE_TAG = "train:learning_rate"
@@ -44,7 +43,7 @@ def test_a_local_run_leaves_event_files_that_read_back_as_its_metrics(
     tmp_path: Path, digits: Path, config: str
 ) -> None:
     if config == "local.yaml":
-        require_image(IMAGE)
+        require_image(TRAINING_IMAGE)
     runs = tmp_path / "runs"
     try:
         done = subprocess.run(

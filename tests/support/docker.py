@@ -13,6 +13,8 @@ from sagemaker_launcher.local.container import remove_exited_containers
 from support.ci import missing
 from support.commands import REPO_ROOT
 
+# The training image scripts/provision_docker.sh builds, which the local configs name.
+TRAINING_IMAGE = "sm-launcher-training:local"
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
 
 # The network SageMaker SDK 2.x local mode creates (sagemaker/local/image.py) and leaves behind.
