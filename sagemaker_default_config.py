@@ -65,6 +65,11 @@ _C.SAGEMAKER.SOURCE_DIR = ""
 # Script inside SOURCE_DIR (or the image's /opt/ml/code) that starts training; any SageMaker-style
 # script works unmodified. [HyperParameters sagemaker_program]
 _C.SAGEMAKER.ENTRY_POINT = "main.py"
+# Start an SSM agent in each training container, so "attach JOB" (an SSM session) can reach a
+# debugger or a shell inside the running job; ml.* jobs only (not bayesian sweeps: the tuning API
+# has no such field). The role needs ssmmessages:CreateControlChannel, CreateDataChannel,
+# OpenControlChannel and OpenDataChannel. [RemoteDebugConfig.EnableRemoteDebug]
+_C.SAGEMAKER.ENABLE_REMOTE_DEBUG = False
 # Extra environment variables for the container, NAME: "value" (at most 100). [Environment]
 _C.SAGEMAKER.ENVIRONMENT = CN(new_allowed=True)
 # Extra tags on the job, Key: "value". The launcher adds its own (experiment, git commit, config
@@ -112,9 +117,13 @@ _C.S3.BUCKET = ""
 # "/"-separated segment is letters, digits, ".", "_" and "-" (not "." or ".."); at most 128 characters.
 # "list --experiment vision/" lists the whole folder.
 _C.S3.EXPERIMENT_NAME = "default"
-# KMS key that encrypts the model and output archives; empty uses S3's default.
-# [OutputDataConfig.KmsKeyId]
-_C.S3.OUTPUT_KMS_KEY_ID = ""
+# KMS key (ID, alias or ARN) for everything the job stores in S3: the launcher's own uploads (configs,
+# record, request, code, local INPUTS) go up with SSE-KMS under it, and SageMaker encrypts the model
+# and output archives with it. The API has no key field for checkpoints or TensorBoard files and AWS
+# does not document which key SageMaker writes them with: make this key the bucket's default
+# encryption when they must be under it too. Empty: the bucket's default encryption.
+# Formerly S3.OUTPUT_KMS_KEY_ID, which is still read. [OutputDataConfig.KmsKeyId]
+_C.S3.KMS_KEY_ID = ""
 
 # ---------------------------------------------------------------------------------------------- #
 # INPUTS: input channels, name -> location

@@ -26,7 +26,7 @@ from sagemaker_container.sagemaker_contract.names import (  # noqa: E402
     SAGEMAKER_CONFIG_FILE,
     TRAINING_CONFIG_FILE,
 )
-from sagemaker_launcher.launch.plan import TAG_CONFIG, TAG_EXPERIMENT  # noqa: E402
+from sagemaker_launcher.spec.layout import TAG_CONFIG, TAG_EXPERIMENT  # noqa: E402
 
 BUCKET = "bench-bucket"
 REGION = "us-east-1"

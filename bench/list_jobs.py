@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from sagemaker_container.sagemaker_contract.names import RECORD_FILE  # noqa: E402
-from sagemaker_launcher.launch.plan import TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT  # noqa: E402
+from sagemaker_launcher.spec.layout import TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT  # noqa: E402
 
 BUCKET = "bench-bucket"
 REGION = "us-east-1"

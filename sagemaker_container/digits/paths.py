@@ -62,12 +62,18 @@ def checkpoint_config_file() -> Path:
 
 
 def checkpoint_dir() -> Path:
-    """Folder synced with CheckpointConfig.S3Uri, e.g. ``/opt/ml/checkpoints``.
+    """This job's folder inside the one synced with CheckpointConfig.S3Uri, e.g.
+    ``/opt/ml/checkpoints/<job name>``.
 
-    ``checkpointconfig.json``'s ``LocalPath`` wins when the job has one.
+    ``checkpointconfig.json``'s ``LocalPath`` wins when the job has one. Each job keeps its checkpoints
+    under its own name (``TRAINING_JOB_NAME``) and resumes only from those: a tuning job's trials share
+    one CheckpointConfig, and must never start from another trial's state; a spot job restarts with
+    its own name and finds its own. A run without a job name uses the folder itself.
     """
     local_path = read_json(checkpoint_config_file()).get("LocalPath")
-    return Path(local_path) if local_path else base_dir() / names.CHECKPOINTS_DIR
+    synced = Path(local_path) if local_path else base_dir() / names.CHECKPOINTS_DIR
+    job_name = os.environ.get(names.JOB_NAME_ENV)
+    return synced / job_name if job_name else synced
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -47,6 +47,9 @@ CHANNEL_ENV_PREFIX = "SM_CHANNEL_"
 MODEL_DIR_ENV = "SM_MODEL_DIR"
 # The output data folder.
 OUTPUT_DATA_DIR_ENV = "SM_OUTPUT_DATA_DIR"
+# The training job's name, which SageMaker sets in every container (a tuning job's trials each
+# have their own; a spot job keeps its name when it restarts).
+JOB_NAME_ENV = "TRAINING_JOB_NAME"
 
 # ---------------------------------------------------------------------------------------------- #
 # Variables torchrun gives each process (host mode sets them as torchrun does)

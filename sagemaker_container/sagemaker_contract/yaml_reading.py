@@ -65,9 +65,7 @@ def read_mapping(path: Path) -> dict[str, Any]:
         with path.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise ConfigError(
-            f"{path} cannot be read: {error.strerror}. Check the file's permissions."
-        ) from None
+        raise ConfigError(f"{path} cannot be read: {error.strerror}. Check the file's permissions.") from None
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
             f"{path} is {path.stat().st_size} bytes; a config file may hold at most {MAX_FILE_BYTES} "

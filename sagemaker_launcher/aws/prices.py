@@ -37,6 +37,8 @@ READ_TIMEOUT_S = 3
 # One instance type in one region lists a product per SageMaker component (notebook, hosting,
 # training, processing, ...): far fewer than a page.
 _PAGE_SIZE = 100
+# The answer is paged; an instance type's products fit in a few pages, so more is a service gone odd.
+_MAX_PAGES = 20
 _HOURLY_UNITS = frozenset({"Hrs", "Hours", "hrs", "hours"})
 
 
@@ -75,25 +77,38 @@ def training_price(instance_type: str, region: str) -> HourlyPrice:
             endpoint_region(region),
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=READ_TIMEOUT_S,
-            retries={"total_max_attempts": 1},
+            retries={"mode": "standard", "total_max_attempts": 1},
         )
-        answer = client.get_products(
-            ServiceCode=SERVICE_CODE,
-            Filters=[
-                {"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()
-            ],
-            MaxResults=_PAGE_SIZE,
-        )
+        price_list = _all_pages(client, filters)
     except LauncherError as error:
         raise NoPrice(one_line(error.message, 200)) from None
     except (BotoCoreError, ClientError) as error:
         raise NoPrice(_in_words(error)) from None
     try:
-        return highest_training_price(answer.get("PriceList", []), instance_type, region)
+        return highest_training_price(price_list, instance_type, region)
     except (ValueError, TypeError, AttributeError) as error:
         raise NoPrice(
             f"the AWS Price List's answer could not be read ({one_line(str(error), 120)})"
         ) from None
+
+
+def _all_pages(client: Any, filters: dict[str, str]) -> list[str]:
+    """Every GetProducts page (each ends with a NextToken while more follow), up to ``_MAX_PAGES``."""
+    request: dict[str, Any] = {
+        "ServiceCode": SERVICE_CODE,
+        "Filters": [
+            {"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()
+        ],
+        "MaxResults": _PAGE_SIZE,
+    }
+    products: list[str] = []
+    for _ in range(_MAX_PAGES):
+        answer = client.get_products(**request)
+        products += answer.get("PriceList", [])
+        if not answer.get("NextToken"):
+            break
+        request["NextToken"] = answer["NextToken"]
+    return products
 
 
 def highest_training_price(

@@ -1,15 +1,12 @@
 """The command group, whose default command is ``launch``, so ``--config FILE KEY VALUE`` needs no verb.
 
 It is also the command line's edge, where every command's errors end: a ``LauncherError`` prints as
-``Error: <message>`` and exits 1, Ctrl-C exits 130 with one line, and an AWS fault no command
-translated becomes one paragraph instead of a traceback. And it
-keeps the interpreter's shutdown from spending most of a second on garbage collection.
+``Error: <message>`` and exits 1, an interrupt (Ctrl-C, SIGTERM or SIGHUP, all handled alike) exits
+130 with one line, and an AWS fault no command translated becomes one paragraph instead of a traceback.
 """
 
 from __future__ import annotations
 
-import atexit
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import Any
 import click
 
 from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
+from sagemaker_launcher.interrupts import raise_on_termination
 
 ARGUMENTS_KEY = "sm_launcher.arguments"
 # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C.
@@ -36,14 +34,8 @@ class DefaultCommandGroup(click.Group):
         self.default_command = default_command
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the command line; at exit, skip the collector's last pass over the SageMaker SDK's objects.
-
-        Interpreter shutdown collects garbage over every live object, some 250,000 once the SDK is
-        imported: 0.6-0.8 s of each launch. Frozen objects are left out of that pass; the memory goes
-        back to the system when the process ends all the same.
-        """
-        atexit.unregister(gc.freeze)
-        atexit.register(gc.freeze)
+        """Run the command line, with SIGTERM and SIGHUP stopping it as Ctrl-C does."""
+        raise_on_termination()
         return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from sagemaker_launcher.cli.group import REGION_OPTION, ByteSize, cli, folder_option, follow_logs, poll_option
-from sagemaker_launcher.jobs.statuses import JOB_STATUSES
+from sagemaker_launcher.spec.statuses import JOB_STATUSES
 
 
 @cli.command("list")
@@ -141,6 +141,17 @@ def stop(job: str, region: str | None) -> None:
     click.echo(stop_job(job, region))
 
 
+@cli.command("clean-up")
+@click.argument("prefix")
+@REGION_OPTION
+def clean_up(prefix: str, region: str | None) -> None:
+    """Remove what a failed launch left under PREFIX (s3://BUCKET/EXPERIMENT/JOB/) in S3, unfinished
+    multipart uploads included; refused while a job of that name exists."""
+    from sagemaker_launcher.jobs.actions import clean_up as remove_leftovers
+
+    click.echo(remove_leftovers(prefix, region))
+
+
 @cli.command()
 @click.argument("jobs", nargs=-1)
 @REGION_OPTION
@@ -195,7 +206,7 @@ def compare(
 
         plot(compared, plot_file)
     if as_json:
-        from sagemaker_launcher.launch.sequence import dump_json
+        from sagemaker_launcher.spec.record import dump_json
 
         report = compare_json(compared)
         report["ranked_by"] = {"metric": objective[0], "goal": objective[1]} if objective else None

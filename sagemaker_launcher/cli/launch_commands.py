@@ -7,6 +7,8 @@ people (cost bounds, progress) goes to stderr, so a dry run's stdout stays JSON.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +22,10 @@ from sagemaker_launcher.cli.group import (
     follow_logs,
     poll_option,
 )
+
+if TYPE_CHECKING:
+    from sagemaker_launcher.config.loading import ResolvedConfigs
+    from sagemaker_launcher.launch.cost import PriceLookups
 
 LAUNCH_EPILOG = """\b
 Examples:
@@ -63,27 +69,42 @@ def launch(
     refuse_plain_launch(configs.sagemaker, configs.sagemaker_source)
     if configs.training_defaults.note:
         click.echo(configs.training_defaults.note, err=True)
-    instance_type = configs.sagemaker.SAGEMAKER.INSTANCE_TYPE
-    if dry_run:
-        from sagemaker_launcher.launch.cost import PriceLookups, job_lines
-        from sagemaker_launcher.launch.sequence import dry_run_request, dump_json
+    prices = _price_lookups(configs) if dry_run else None
+    from sagemaker_launcher.config.spec_building import job_spec
+    from sagemaker_launcher.spec.request import checked, training_job_request
 
-        prices = PriceLookups([configs.sagemaker])
-        click.echo(dump_json(dry_run_request(configs)))
-        echo_lines(job_lines(prices, configs.sagemaker))
+    spec = job_spec(configs, ctx.meta[ARGUMENTS_KEY])
+    request = checked(spec, training_job_request(spec))
+    if prices is not None:
+        _print_dry_run(request, prices, configs)
         return
-    from sagemaker_launcher.config.run_modes import is_local
-
-    if is_local(instance_type):
+    if spec.is_local:
         from sagemaker_launcher.local.runs import run_locally
 
-        sys.exit(run_locally(configs, ctx.meta[ARGUMENTS_KEY]))
-    from sagemaker_launcher.launch.sequence import launch_on_sagemaker
+        sys.exit(run_locally(spec, request))
+    from sagemaker_launcher.aws.training_jobs import TRAINING_JOB
+    from sagemaker_launcher.launch.sequence import stage_and_create
 
-    plan = launch_on_sagemaker(configs, ctx.meta[ARGUMENTS_KEY])
-    announce(plan.job_name, plan.prefix)
+    stage_and_create(spec, request, TRAINING_JOB)
+    announce(spec.name, spec.prefix)
     if wait:
-        follow_logs(plan.job_name, configs.sagemaker.SAGEMAKER.REGION)
+        follow_logs(spec.name, spec.region)
+
+
+def _price_lookups(configs: ResolvedConfigs) -> PriceLookups:
+    """Start the dry run's Price List questions, which run while the request is built."""
+    from sagemaker_launcher.launch.cost import PriceLookups
+
+    return PriceLookups([configs.sagemaker])
+
+
+def _print_dry_run(request: dict[str, Any], prices: PriceLookups, configs: ResolvedConfigs) -> None:
+    """The request as JSON on stdout, the cost bound on stderr."""
+    from sagemaker_launcher.launch.cost import job_lines
+    from sagemaker_launcher.spec.record import dump_json
+
+    click.echo(dump_json(request))
+    echo_lines(job_lines(prices, configs.sagemaker))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -95,8 +116,17 @@ def launch(
     help="Print the new job's CreateTrainingJob request as JSON on stdout, and on stderr a cost bound from "
     "the AWS Price List where it answers; send nothing, write nothing.",
 )
+@click.option(
+    "--trust-code",
+    is_flag=True,
+    help="Import JOB's TRAINING.DEFAULTS module from its code archive, so its own value rules check the "
+    "overrides. This runs code fetched from S3 on this machine; without it, overrides are checked against "
+    "JOB's recorded training config and nothing fetched is run.",
+)
 @click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
-def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str, ...]) -> None:
+def reproduce(
+    job: str, region: str | None, dry_run: bool, trust_code: bool, overrides: tuple[str, ...]
+) -> None:
     """Launch a new job from what JOB ran, with KEY VALUE overrides on top: its recorded resolved configs,
     its S3 input channels and its code archive.
 
@@ -105,20 +135,30 @@ def reproduce(job: str, region: str | None, dry_run: bool, overrides: tuple[str,
     parent_job and the job carries the sm-launcher:parent-job tag. --region is where JOB ran; the new
     job runs where its config's SAGEMAKER.REGION says.
     """
+    from sagemaker_launcher.config.spec_building import job_spec
     from sagemaker_launcher.jobs.reproduction import find_parent, resolve_reproduction
-    from sagemaker_launcher.launch.sequence import dry_run_request, dump_json, launch_on_sagemaker
+    from sagemaker_launcher.spec.request import checked, training_job_request
 
-    configs, code_uri = resolve_reproduction(find_parent(job, region), overrides, region)
-    if dry_run:
-        from sagemaker_launcher.launch.cost import PriceLookups, job_lines
-
-        prices = PriceLookups([configs.sagemaker])
-        click.echo(dump_json(dry_run_request(configs, parent_job=job, code_uri=code_uri)))
-        echo_lines(job_lines(prices, configs.sagemaker))
-        return
+    reproduction = resolve_reproduction(find_parent(job, region), overrides, region, trust_code)
+    if reproduction.parent_values:
+        pairs = reproduction.parent_values
+        shown = " ".join(f"{key}={value}" for key, value in zip(pairs[::2], pairs[1::2], strict=True))
+        click.echo(
+            f"From {job}'s own hyperparameters (its values where they differ from its record): {shown}",
+            err=True,
+        )
+    configs = reproduction.configs
+    prices = _price_lookups(configs) if dry_run else None
     arguments = ["reproduce", job, *(["--region", region] if region else []), *overrides]
-    plan = launch_on_sagemaker(configs, arguments, parent_job=job, code_uri=code_uri)
-    announce(plan.job_name, plan.prefix, reproducing=job)
+    spec = job_spec(configs, arguments, parent=reproduction.parent)
+    request = checked(spec, training_job_request(spec))
+    if prices is not None:
+        _print_dry_run(request, prices, configs)
+        return
+    from sagemaker_launcher.launch.sequence import launch_on_sagemaker
+
+    launch_on_sagemaker(spec, request)
+    announce(spec.name, spec.prefix, reproducing=job)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -143,6 +183,14 @@ def sweep(
     """
     from sagemaker_launcher.launch.sweep_runs import run_sweep
 
+    def run_local(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
+        from sagemaker_launcher.config.spec_building import job_spec
+        from sagemaker_launcher.local.runs import run_locally
+        from sagemaker_launcher.spec.request import checked, training_job_request
+
+        spec = job_spec(configs, arguments)
+        return run_locally(spec, checked(spec, training_job_request(spec)))
+
     code = run_sweep(
         config_file,
         overrides,
@@ -151,6 +199,30 @@ def sweep(
         poll_seconds=poll_seconds,
         say=click.echo,
         note=lambda line: click.echo(line, err=True),
+        run_local=run_local,
     )
     if code:
         sys.exit(code)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@config_option("Experiment YAML whose job to check (its code folder, hyperparameters, channels, hosts).")
+@click.argument("overrides", nargs=-1, metavar="[KEY VALUE]...")
+@click.pass_context
+def parity(ctx: click.Context, config_file: str | None, overrides: tuple[str, ...]) -> None:
+    """Check that host mode and Docker mode give a script the same contract.
+
+    Runs a probe as the job's entry point (beside a copy of its code) in local_process and in local (the
+    image under Docker), then compares what each saw: SM_* and torchrun variables, arguments, every
+    /opt/ml/input/config/*.json and the input files. Each difference is printed with its reason; exit 1
+    when one is unexplained.
+    """
+    from sagemaker_launcher.local.parity import report, run_parity
+
+    differences = run_parity(
+        config_file, overrides, ctx.meta[ARGUMENTS_KEY], lambda line: click.echo(line, err=True)
+    )
+    for line in report(differences):
+        click.echo(line)
+    if any(difference.reason is None for difference in differences):
+        sys.exit(1)

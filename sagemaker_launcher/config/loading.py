@@ -9,8 +9,8 @@ free-form sections get each value's text as written; numeric and boolean keys ge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from sagemaker_container.sagemaker_contract.yaml_reading import (
     Written,
     clipped,
     parse,
+    plain,
     read_mapping,
     shown,
     yaml_problem,
@@ -44,6 +45,9 @@ BASE_KEY = "_BASE_"
 SAGEMAKER_DEFAULTS_FILE = "sagemaker_default_config.py"
 COMMAND_LINE = "the command line"
 YAML_SUFFIXES = (".yaml", ".yml")
+# Keys that were renamed: the old name is still read (in files, on the command line, in old jobs'
+# recorded configs) as the new one; resolved configs write the new one.
+RENAMED_KEYS = {"S3.OUTPUT_KMS_KEY_ID": "S3.KMS_KEY_ID"}
 # Free-form sections whose entries are a list of values or a mapping of values (a sweep's parameters:
 # "SOLVER.BASE_LR: [0.01, 0.001]" or "{MIN: 0.001, MAX: 0.1, SCALE: log}"), not one text.
 LIST_VALUED_SECTIONS = ("SWEEP.PARAMETERS.",)
@@ -60,6 +64,11 @@ class ResolvedConfigs:
     sagemaker_files: tuple[Path, ...]
     training_files: tuple[Path, ...]
     overrides: tuple[str, ...]
+    # The SageMaker config's dotted keys a file or the command line set (free-form sections: their
+    # entries, "SAGEMAKER.ENVIRONMENT.NAME"); what SDK defaults may fill is what is not in here.
+    explicit_keys: frozenset[str] = frozenset()
+    # Request field -> the SDK defaults file that filled it (see sdk_defaults.py); empty without one.
+    sdk_defaults_sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sagemaker_source(self) -> str:
@@ -69,23 +78,33 @@ class ResolvedConfigs:
         return f"{where} with command-line overrides" if self.overrides else where
 
 
-def load_configs(config_file: str | Path | None, overrides: Sequence[str] = ()) -> ResolvedConfigs:
+def load_configs(
+    config_file: str | Path | None,
+    overrides: Sequence[str] = (),
+    training_defaults: TrainingDefaults | None = None,
+) -> ResolvedConfigs:
     """Merge defaults, the SageMaker YAML (and its training YAML) and command-line overrides.
 
     The SageMaker config is merged first: it names the training defaults (TRAINING.DEFAULTS) that
-    the training YAML and the remaining overrides are then checked against.
+    the training YAML and the remaining overrides are then checked against. ``training_defaults``
+    given, they are used instead of importing TRAINING.DEFAULTS (a reproduced job's recorded config).
     """
     try:
-        return _load_configs(config_file, overrides)
+        return _load_configs(config_file, overrides, training_defaults)
     except ConfigError as error:
         # The shared merger's errors are plain, for the image's sake; here they are the user's to fix.
         raise LauncherError(str(error)) from None
 
 
-def _load_configs(config_file: str | Path | None, overrides: Sequence[str]) -> ResolvedConfigs:
+def _load_configs(
+    config_file: str | Path | None, overrides: Sequence[str], given_defaults: TrainingDefaults | None
+) -> ResolvedConfigs:
     sagemaker = get_sagemaker_cfg_defaults()
-    sagemaker_pairs, training_pairs = split_overrides(overrides, sagemaker)
-    sagemaker_chain = yaml_chain(Path(config_file)) if config_file else ()
+    sagemaker_pairs, training_pairs = split_overrides(renamed_overrides(overrides), sagemaker)
+    sagemaker_chain = tuple(
+        (path, renamed_keys(data, str(path)))
+        for path, data in (yaml_chain(Path(config_file)) if config_file else ())
+    )
     # Top-level sections the SageMaker config lacks are judged once the training defaults are known.
     foreign = [(path, key) for path, data in sagemaker_chain for key in data if key not in sagemaker]
     sagemaker_schema = _schema(SAGEMAKER_DEFAULTS_FILE, "the training config", frozenset())
@@ -96,7 +115,7 @@ def _load_configs(config_file: str | Path | None, overrides: Sequence[str]) -> R
         merge_override(sagemaker, key, text, sagemaker_schema)
 
     where = str(sagemaker_chain[-1][0]) if sagemaker_chain else SAGEMAKER_DEFAULTS_FILE
-    defaults = load_training_defaults(sagemaker, where)
+    defaults = given_defaults or load_training_defaults(sagemaker, where)
     if foreign:
         path, key = foreign[0]
         training_keys = frozenset(leaf_keys(defaults.cfg)) if defaults.cfg is not None else frozenset()
@@ -111,6 +130,53 @@ def _load_configs(config_file: str | Path | None, overrides: Sequence[str]) -> R
         tuple(path for path, _ in sagemaker_chain),
         tuple(path for path, _ in training_chain),
         tuple(overrides),
+        frozenset(
+            [key for _, data in sagemaker_chain for key in _dotted_keys(data)]
+            + [key for key, _ in sagemaker_pairs]
+        ),
+    )
+
+
+def _dotted_keys(data: Any, prefix: str = "") -> Iterator[str]:
+    """Every dotted key a YAML mapping sets, down to its leaves (and free-form entries)."""
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _dotted_keys(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def renamed_keys(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """A file's mapping with renamed keys under their new names; both names set differently is refused."""
+    for old, new in RENAMED_KEYS.items():
+        section, old_leaf = old.split(".")
+        new_leaf = new.split(".")[1]
+        values = data.get(section)
+        if not isinstance(values, dict) or old_leaf not in values:
+            continue
+        values = dict(values)
+        old_value = values.pop(old_leaf)
+        if new_leaf in values and plain(values[new_leaf]) != plain(old_value):
+            raise LauncherError(_both_names(old, new, source, plain(old_value), plain(values[new_leaf])))
+        values.setdefault(new_leaf, old_value)
+        data = {**data, section: values}
+    return data
+
+
+def renamed_overrides(overrides: Sequence[str]) -> list[str]:
+    """Command-line pairs with renamed keys under their new names; both names set differently is refused."""
+    words = list(overrides)
+    given = dict(zip(words[::2], words[1::2], strict=False))
+    for old, new in RENAMED_KEYS.items():
+        if old in given and new in given and given[old] != given[new]:
+            raise LauncherError(_both_names(old, new, COMMAND_LINE, given[old], given[new]))
+    return [RENAMED_KEYS.get(word, word) if index % 2 == 0 else word for index, word in enumerate(words)]
+
+
+def _both_names(old: str, new: str, source: str, old_value: Any, new_value: Any) -> str:
+    return (
+        f"{source}: {old} (the old name of {new}) is {clipped(repr(old_value))} and {new} is "
+        f"{clipped(repr(new_value))}. They are one setting: keep only {new}."
     )
 
 
@@ -123,7 +189,7 @@ def _merge_training(
 ) -> tuple[CfgNode | None, tuple[tuple[Path, dict[str, Any]], ...]]:
     """The training YAML and the training overrides merged over ``defaults``; None without defaults."""
     training_file = sagemaker.TRAINING.CONFIG_FILE
-    training = defaults.cfg
+    training = defaults.cfg.clone() if defaults.cfg is not None else None
     if training is None:
         # A CONFIG_FILE without defaults is refused by validation, after the code folder is checked.
         if pairs:

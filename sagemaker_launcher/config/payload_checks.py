@@ -8,19 +8,14 @@ from pathlib import Path
 
 from sagemaker_container.sagemaker_contract.names import CONFIG_CHANNEL
 from sagemaker_container.sagemaker_contract.yaml_reading import shown
-from sagemaker_launcher.config import service_limits
 from sagemaker_launcher.config.field_checks import FieldChecker
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import is_local
+from sagemaker_launcher.config.spec_building import job_hyperparameters, processes_of
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.launch.distribution import distribution_hyperparameters
-from sagemaker_launcher.launch.plan import (
-    LAUNCHER_TAG_KEYS,
-    SDK_CODE_HYPERPARAMETERS,
-    encode_hyperparameters,
-    hyperparameters_of,
-    is_s3_uri,
-)
+from sagemaker_launcher.spec import service_model
+from sagemaker_launcher.spec.layout import LAUNCHER_TAG_KEYS, encode_hyperparameters, is_s3_uri
+from sagemaker_launcher.spec.request import SCRIPT_MODE_HYPERPARAMETERS, distribution_hyperparameters
 
 # Hyperparameter names that belong to SageMaker and its SDK.
 _RESERVED_HYPERPARAMETER_PREFIX = "sagemaker_"
@@ -29,16 +24,14 @@ _RESERVED_HYPERPARAMETER_PREFIX = "sagemaker_"
 def check_inputs(job: FieldChecker) -> None:
     """Channel names, S3 URIs and local paths that hold data (local runs take no S3 data)."""
     inputs: Mapping[str, str] = job.cfg.INPUTS
-    most = service_limits.field("InputDataConfig").max - 1
+    most = service_model.field("InputDataConfig").max - 1
     if len(inputs) > most:
         raise job.fail("INPUTS", sorted(inputs), f"has {len(inputs)} channels; at most {most} fit.")
-    channel = service_limits.field("ChannelName")
+    channel = service_model.field("ChannelName")
     for name, location in inputs.items():
         key = f"INPUTS.{name}"
         if name == CONFIG_CHANNEL:
-            raise job.fail(
-                key, location, "uses the reserved channel name 'config' (the launcher's configs)."
-            )
+            raise job.fail(key, location, "uses the reserved channel name 'config' (the launcher's configs).")
         if not channel.matches(name) or len(name) > channel.max:
             raise job.fail(
                 key,
@@ -105,9 +98,9 @@ def check_network(job: FieldChecker) -> None:
         ("NETWORK.SUBNETS", subnets, "Subnets", "SubnetId"),
         ("NETWORK.SECURITY_GROUP_IDS", groups, "VpcSecurityGroupIds", "SecurityGroupId"),
     ):
-        if values and len(values) > service_limits.field(list_shape).max:
-            raise job.fail(key, values, f"has more than {service_limits.field(list_shape).max} entries.")
-        item = service_limits.field(item_shape)
+        if values and len(values) > service_model.field(list_shape).max:
+            raise job.fail(key, values, f"has more than {service_model.field(list_shape).max} entries.")
+        item = service_model.field(item_shape)
         for value in values:
             if not isinstance(value, str) or not item.matches(value) or len(value) > item.max:
                 raise job.fail(key, values, f"has an invalid ID {value!r}.")
@@ -116,13 +109,13 @@ def check_network(job: FieldChecker) -> None:
 def check_metrics_and_checkpoints(job: FieldChecker) -> None:
     """Metric definitions (names, regexes with a capture group) and checkpoint sync settings."""
     metrics: Mapping[str, str] = job.cfg.METRICS
-    most = service_limits.field("MetricDefinitionList").max
+    most = service_model.field("MetricDefinitionList").max
     if len(metrics) > most:
         raise job.fail("METRICS", sorted(metrics), f"has {len(metrics)} entries; at most {most}.")
     for name, regex in metrics.items():
         key = f"METRICS.{name}"
-        job.text(key, name, service_limits.field("MetricName"))
-        job.text(key, regex, service_limits.field("MetricRegex"))
+        job.text(key, name, service_model.field("MetricName"))
+        job.text(key, regex, service_model.field("MetricRegex"))
         try:
             groups = re.compile(regex).groups
         except re.error as error:
@@ -151,10 +144,10 @@ def check_hyperparameters(job: FieldChecker, configs: ResolvedConfigs) -> None:
                 "none: set training keys such as SOLVER.EPOCHS instead, or point SAGEMAKER.SOURCE_DIR "
                 "and TRAINING.DEFAULTS at your own script.",
             )
-    encoded = encode_hyperparameters(hyperparameters_of(configs))
-    # The SDK's PyTorch estimator adds the per-GPU launch's switch itself, as its own.
-    sdk_own = {*SDK_CODE_HYPERPARAMETERS, *distribution_hyperparameters(job.cfg)}
-    most = service_limits.field("HyperParameters").max - len(sdk_own)
+    encoded = encode_hyperparameters(job_hyperparameters(configs))
+    # What the request adds beside the job's own: script mode's and the per-GPU launch's.
+    sdk_own = {*SCRIPT_MODE_HYPERPARAMETERS, *distribution_hyperparameters(processes_of(configs))}
+    most = service_model.field("HyperParameters").max - len(sdk_own)
     own = len(set(encoded) - sdk_own)
     if own > most:
         raise LauncherError(
@@ -162,9 +155,7 @@ def check_hyperparameters(job: FieldChecker, configs: ResolvedConfigs) -> None:
             f"HYPERPARAMETERS), but a job takes at most {most} beside the SDK's own. Move rarely changed "
             "values out of the training config, or group them into list values."
         )
-    key_field, value_field = (
-        service_limits.field(n) for n in ("HyperParameterKey", "HyperParameterValue")
-    )
+    key_field, value_field = (service_model.field(n) for n in ("HyperParameterKey", "HyperParameterValue"))
     for key, value in encoded.items():
         if not key_field.matches(key) or not value_field.matches(value):
             raise LauncherError(

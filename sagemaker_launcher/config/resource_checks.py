@@ -6,12 +6,12 @@ import difflib
 import re
 from pathlib import Path
 
-from sagemaker_launcher.config import service_limits
 from sagemaker_launcher.config.field_checks import BUCKET_NAME, FieldChecker
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
-from sagemaker_launcher.launch.distribution import distribution_hyperparameters
-from sagemaker_launcher.launch.plan import JOB_NAME_SUFFIX_LENGTH
+from sagemaker_launcher.config.spec_building import processes_of
+from sagemaker_launcher.spec import service_model
+from sagemaker_launcher.spec.layout import JOB_NAME_SUFFIX_LENGTH
 
 # Experiment names may group experiments in folders: "vision/detector/baseline".
 _EXPERIMENT_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
@@ -22,7 +22,7 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 def check_resources(job: FieldChecker) -> None:
     """Instance type and count, volume, run and wait times, spot and warm pools, the job name."""
     sm = job.cfg.SAGEMAKER
-    instance_types = service_limits.field("TrainingInstanceType").enum
+    instance_types = service_model.field("TrainingInstanceType").enum
     if job.instance_type not in (*instance_types, *LOCAL_MODES):
         close = difflib.get_close_matches(job.instance_type, [*instance_types, *LOCAL_MODES], n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -62,7 +62,7 @@ def check_resources(job: FieldChecker) -> None:
             sm.MAX_WAIT_SECONDS,
             "only applies with SAGEMAKER.USE_SPOT_INSTANCES true; set that, or set this to 0.",
         )
-    name = service_limits.field("TrainingJobName")
+    name = service_model.field("TrainingJobName")
     longest = name.max - JOB_NAME_SUFFIX_LENGTH
     if not name.matches(sm.BASE_JOB_NAME) or len(sm.BASE_JOB_NAME) > longest:
         raise job.fail(
@@ -100,7 +100,7 @@ def check_identity_and_storage(job: FieldChecker) -> None:
             raise job.fail(
                 key, value, f"is required for {job.instance_type} jobs; set it, e.g. to '{example}'."
             )
-    role = service_limits.field("RoleArn")
+    role = service_model.field("RoleArn")
     if not (role.min <= len(sm.ROLE_ARN) <= role.max and role.matches(sm.ROLE_ARN)):
         raise job.fail(
             "SAGEMAKER.ROLE_ARN",
@@ -117,7 +117,7 @@ def check_identity_and_storage(job: FieldChecker) -> None:
             "the s3:// prefix.",
         )
     job.kms("SAGEMAKER.VOLUME_KMS_KEY_ID", sm.VOLUME_KMS_KEY_ID)
-    job.kms("S3.OUTPUT_KMS_KEY_ID", s3.OUTPUT_KMS_KEY_ID)
+    job.kms("S3.KMS_KEY_ID", s3.KMS_KEY_ID)
 
 
 def check_code(job: FieldChecker) -> None:
@@ -138,11 +138,11 @@ def check_code(job: FieldChecker) -> None:
         )
 
 
-def check_processes_per_host(job: FieldChecker) -> None:
+def check_processes_per_host(job: FieldChecker, configs: ResolvedConfigs) -> None:
     """A per-GPU (torchrun) launch can start the entry point."""
     sm = job.cfg.SAGEMAKER
     job.at_least("SAGEMAKER.PROCESSES_PER_HOST", sm.PROCESSES_PER_HOST, 0)
-    if not distribution_hyperparameters(job.cfg):
+    if not processes_of(configs).torchrun:
         return
     # sagemaker-training's torchrun runner refuses shell commands and installable packages.
     package = code_dir(job.cfg) / "setup.py"

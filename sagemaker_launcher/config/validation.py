@@ -21,7 +21,7 @@ def validate(configs: ResolvedConfigs) -> None:
     resource_checks.check_identity_and_storage(job)
     payload_checks.check_inputs(job)
     resource_checks.check_code(job)
-    resource_checks.check_processes_per_host(job)
+    resource_checks.check_processes_per_host(job, configs)
     resource_checks.check_training_source(job, configs)
     payload_checks.check_maps(job)
     payload_checks.check_network(job)

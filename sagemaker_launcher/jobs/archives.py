@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sagemaker_launcher.aws.storage import split_s3_uri
+from sagemaker_launcher.aws.faults import is_not_found
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.link_paths import MAX_LINK_DEPTH, OUTSIDE, LinkDepthError, LinkTree
+from sagemaker_launcher.spec.layout import split_s3_uri
 
 # An archive with more members than this is refused before anything is written.
 MAX_MEMBERS = 200_000
@@ -56,13 +57,11 @@ def download_and_unpack(
     not even the folders made to hold it. ``progress(label, total_bytes)`` gives a context manager
     with ``update(n)``, such as a tqdm bar. botocore errors other than "not found" propagate.
     """
-    from botocore.exceptions import ClientError
-
     bucket, key = split_s3_uri(uri)
     try:
         size = s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+    except Exception as error:
+        if is_not_found(error):
             return False
         raise
     with _folder_kept_only_if_used(target.parent):

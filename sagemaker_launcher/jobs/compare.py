@@ -27,10 +27,11 @@ from sagemaker_container.sagemaker_contract.yaml_reading import RefusedYAML, par
 from sagemaker_launcher.aws.clients import RECORD_READERS
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.jobs.local_runs import LocalRun, find_local_run
 from sagemaker_launcher.jobs.metric_series import MetricSeries, definitions_of, local_series, sagemaker_series
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings
-from sagemaker_launcher.launch.plan import SDK_CODE_HYPERPARAMETERS, TAG_CONFIG
-from sagemaker_launcher.local.past_runs import LocalRun, find_local_run
+from sagemaker_launcher.spec.layout import TAG_CONFIG
+from sagemaker_launcher.spec.request import DISTRIBUTION_HYPERPARAMETERS, SCRIPT_MODE_HYPERPARAMETERS
 from sagemaker_launcher.terminal_text import printable
 
 LOCAL = "local"
@@ -40,6 +41,8 @@ HYPERPARAMETER_PREFIX = "hyperparameter:"
 _MAX_CELL = 40
 _MISSING = "-"
 CONFIG_FILES = (SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE)
+# What a request adds beside the job's own hyperparameters: the same for every job, never a difference.
+_LAUNCH_HYPERPARAMETERS = frozenset({*SCRIPT_MODE_HYPERPARAMETERS, *DISTRIBUTION_HYPERPARAMETERS})
 
 
 @dataclass
@@ -182,7 +185,7 @@ def job_values(
         if isinstance(data, dict):
             values.update(flatten(data))
     for name, encoded in hyperparameters.items():
-        if name in SDK_CODE_HYPERPARAMETERS or name in values or f"HYPERPARAMETERS.{name}" in values:
+        if name in _LAUNCH_HYPERPARAMETERS or name in values or f"HYPERPARAMETERS.{name}" in values:
             continue
         try:
             values[f"{HYPERPARAMETER_PREFIX}{name}"] = json.loads(encoded)

@@ -13,7 +13,7 @@ from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import parse_record, read_s3_bytes, record_text, record_value
 from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, spot_savings
-from sagemaker_launcher.launch.plan import TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_SWEEP
+from sagemaker_launcher.spec.layout import TAG_CONFIG, TAG_EXPERIMENT, TAG_GIT_COMMIT, TAG_SWEEP
 from sagemaker_launcher.terminal_text import printable
 
 # Search returns at most 100 jobs a page; pages come newest first.
@@ -55,9 +55,13 @@ def list_jobs(
     filters = []
     if status:
         filters.append({"Name": "TrainingJobStatus", "Operator": "Equals", "Value": status})
-    # "vision/" names a folder of experiments: matched below, since Search has no prefix operator for tags.
+    # Only this tool's jobs, unless --all: an account shared with other teams may hold thousands of jobs,
+    # which the service leaves out rather than sending them 100 a page. "vision/" names a folder of
+    # experiments, matched below, since Search has no prefix operator for tags.
     if experiment and not experiment.endswith("/"):
         filters.append({"Name": f"Tags.{TAG_EXPERIMENT}", "Operator": "Equals", "Value": experiment})
+    elif not include_all:
+        filters.append({"Name": f"Tags.{TAG_EXPERIMENT}", "Operator": "Exists"})
     if sweep:
         filters.append({"Name": f"Tags.{TAG_SWEEP}", "Operator": "Equals", "Value": sweep})
     request: dict[str, Any] = {

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sagemaker_launcher.aws.clients import aws_client
-from sagemaker_launcher.aws.faults import aws_errors
+from sagemaker_launcher.aws.faults import aws_errors, is_not_found
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.lookup import describe_job
-from sagemaker_launcher.jobs.statuses import ENDED_STATUSES
+from sagemaker_launcher.spec.statuses import ENDED_STATUSES
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 _STREAM_SUFFIX = re.compile(r"-\d+$")
@@ -36,16 +36,14 @@ class LogReader:
 
     def streams(self) -> list[str]:
         """The job's stream names; none while the log group or the streams do not exist yet."""
-        from botocore.exceptions import ClientError
-
         names: list[str] = []
         request = {"logGroupName": LOG_GROUP, "logStreamNamePrefix": f"{self._job}/"}
         with aws_errors(f"Listing the log streams of job {self._job}", "logs:DescribeLogStreams"):
             try:
                 for page in self._logs.get_paginator("describe_log_streams").paginate(**request):
                     names += [stream["logStreamName"] for stream in page.get("logStreams", [])]
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            except Exception as error:
+                if is_not_found(error):
                     return []
                 raise
         return sorted(names)
@@ -73,8 +71,9 @@ class LogReader:
                     request["nextToken"] = token
                 page = self._logs.get_log_events(**request)
                 events += page.get("events", [])
-                # CloudWatch signals the end of a stream by handing back the token it was given.
-                finished = page["nextForwardToken"] == token or not page.get("events")
+                # CloudWatch signals the end of a stream by handing back the token it was given, and
+                # may answer empty pages before that end (GetLogEvents API reference): read on.
+                finished = page["nextForwardToken"] == token
                 token = page["nextForwardToken"]
                 if finished:
                     break

@@ -18,10 +18,10 @@ from sagemaker_container.sagemaker_contract.names import (
     TRAINING_CONFIG_FILE,
 )
 from sagemaker_launcher.aws.clients import aws_client
-from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
-from sagemaker_launcher.aws.storage import split_s3_uri
+from sagemaker_launcher.aws.faults import aws_errors, is_not_found
+from sagemaker_launcher.aws.training_jobs import SETTLE_SECONDS, TRAINING_JOB, describe_settled
 from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
-from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE, TAG_CONFIG
+from sagemaker_launcher.spec.layout import OUTPUT_ARCHIVE, TAG_CONFIG, created_recently, split_s3_uri
 
 # A record or resolved config larger than this is not read: a launch writes a few kilobytes (the diff
 # in a record is cut at 200,000 characters).
@@ -61,22 +61,16 @@ class JobInfo:
 
 def describe_job(sagemaker: Any, job: str) -> dict[str, Any]:
     """DescribeTrainingJob, with a clear message for an unknown job or a missing permission."""
-    from botocore.exceptions import ClientError
-
+    # A job launched a moment ago may be "not found" for a moment; a mistyped old name fails at once.
+    settle = SETTLE_SECONDS if created_recently(job) else 0.0
     with aws_errors(f"Describing training job {job}", "sagemaker:DescribeTrainingJob", job):
-        try:
-            return sagemaker.describe_training_job(TrainingJobName=job)
-        except ClientError as error:
-            info = error.response.get("Error", {})
-            if (
-                info.get("Code") == "ValidationException"
-                and "not find" in str(info.get("Message", "")).lower()
-            ):
-                raise LauncherError(
-                    f"No training job named '{job}' in region {sagemaker.meta.region_name}. Check the name "
-                    f"with '{CLI_COMMAND} list --all', or pass --region if the job ran in another region."
-                ) from None
-            raise
+        description = describe_settled(sagemaker, TRAINING_JOB, job, settle)
+    if description is None:
+        raise LauncherError(
+            f"No training job named '{job}' in region {sagemaker.meta.region_name}. Check the name "
+            f"with '{CLI_COMMAND} list --all', or pass --region if the job ran in another region."
+        )
+    return description
 
 
 def find_job(job: str, region: str | None, details: bool = True) -> JobInfo:
@@ -101,13 +95,11 @@ def s3_body(s3: Any, uri: str) -> Any:
 
     Call it inside ``aws_errors`` (as ``read_s3_bytes`` does) so other failures read clearly.
     """
-    from botocore.exceptions import ClientError
-
     bucket, key = split_s3_uri(uri)
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in MISSING_CODES:
+    except Exception as error:
+        if is_not_found(error):
             return None
         raise
 

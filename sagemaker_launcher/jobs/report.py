@@ -29,7 +29,14 @@ from sagemaker_launcher.jobs.lookup import (
     record_value,
     s3_body,
 )
-from sagemaker_launcher.jobs.timing import duration_seconds, format_seconds, format_when, spot_savings
+from sagemaker_launcher.jobs.timing import (
+    duration_seconds,
+    format_seconds,
+    format_when,
+    spot_savings,
+    stage_lines,
+    warm_pool_line,
+)
 from sagemaker_launcher.terminal_text import printable, text_lines
 
 # metrics.json larger than this is not read from output.tar.gz.
@@ -127,6 +134,12 @@ def describe_lines(info: JobInfo) -> list[str]:
     instances = f"{resources.get('InstanceType', '?')} x{resources.get('InstanceCount', '?')}"
     lines.append(f"  {'instances:':<15} {instances}{spot}")
     lines.append(f"  {'image:':<15} {d.get('AlgorithmSpecification', {}).get('TrainingImage', '?')}")
+    pool = warm_pool_line(d)
+    if pool:
+        lines.append(f"  {'warm pool:':<15} {pool}")
+    stages = stage_lines(d)
+    if stages:
+        lines += ["  where the time went:", *stages]
     return lines
 
 

@@ -1,10 +1,16 @@
 """``reproduce``: a new job from what a recorded job ran, read from S3 and SageMaker, not from this machine.
 
-The new job gets the recorded resolved configs, the parent's own input channels (the S3 URIs in its
-InputDataConfig) and its code archive (its ``sagemaker_submit_directory``). A local path named in the
-record is never read or uploaded: a recorded ``INPUTS.train: ~/.aws`` must not send the reproducer's
-credentials to S3. Only what the user overrides on the command line (an ``INPUTS`` key,
-``SAGEMAKER.SOURCE_DIR``) is taken as given.
+The new job gets the recorded resolved configs, the parent's own hyperparameters where they differ from
+those configs (a tuning job's trial: the values the tuner chose), its input channels (the S3 URIs in its
+InputDataConfig), its code archive (its ``sagemaker_submit_directory``) and its image by digest when the
+record has one. A local path named in the record is never read or uploaded: a recorded
+``INPUTS.train: ~/.aws`` must not send the reproducer's credentials to S3. Only what the user overrides on
+the command line (an ``INPUTS`` key, ``SAGEMAKER.SOURCE_DIR``, ``IMAGE.*``) is taken as given.
+
+Fetched code is never run here unless the user asks (``trust_code``): the overrides are checked against the
+recorded training config itself, which holds every key with its type, and the archive is unpacked (safely)
+only to check that it holds the entry point. The new record names the code's commit (the parent's) and
+the reproducer's checkout, both.
 """
 
 from __future__ import annotations
@@ -23,20 +29,25 @@ from yacs.config import CfgNode
 from sagemaker_container.sagemaker_contract.names import (
     CONFIG_CHANNEL,
     SAGEMAKER_CONFIG_FILE,
+    SDK_HYPERPARAMETER_PREFIX,
     SUBMIT_DIRECTORY_HYPERPARAMETER,
     TRAINING_CONFIG_FILE,
 )
+from sagemaker_container.sagemaker_contract.yaml_reading import RefusedYAML, parse, plain
 from sagemaker_launcher.aws.clients import aws_client
-from sagemaker_launcher.aws.faults import MISSING_CODES, aws_errors
-from sagemaker_launcher.aws.storage import split_s3_uri
+from sagemaker_launcher.aws.faults import aws_errors, is_not_found
+from sagemaker_launcher.aws.images import by_digest
 from sagemaker_launcher.config.loading import BASE_KEY, ResolvedConfigs, load_configs
 from sagemaker_launcher.config.run_modes import is_local
+from sagemaker_launcher.config.spec_building import ParentCode
+from sagemaker_launcher.config.training_defaults import TrainingDefaults
 from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.jobs.lookup import JobInfo, find_job, no_record_note, recorded_configs
-from sagemaker_launcher.launch.plan import SOURCE_ARCHIVE, is_s3_uri
+from sagemaker_launcher.jobs.lookup import JobInfo, find_job, no_record_note, record_text, recorded_configs
+from sagemaker_launcher.spec.layout import SOURCE_ARCHIVE, is_s3_uri, split_s3_uri
 
 SOURCE_DIR_KEY = "SAGEMAKER.SOURCE_DIR"
+IMAGE_KEYS = ("IMAGE.URI", "IMAGE.REPOSITORY", "IMAGE.TAG")
 # The YAML laid over the recorded config: the parent's channels and code, pinned before the overrides.
 _PINS_FILE = "reproduce.yaml"
 
@@ -53,6 +64,16 @@ class ParentJob:
     channels: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Reproduction:
+    """The new job's validated configs, the parent's code, and the parent's own values it takes."""
+
+    configs: ResolvedConfigs
+    parent: ParentCode
+    # KEY VALUE words taken from the parent's hyperparameters (a tuning trial's values), before the user's.
+    parent_values: tuple[str, ...]
+
+
 def find_parent(job: str, region: str | None) -> ParentJob:
     """The job to reproduce; an error if it has no recorded configs or reads from something but S3."""
     info = find_job(job, region)
@@ -65,17 +86,19 @@ def find_parent(job: str, region: str | None) -> ParentJob:
 
 
 def resolve_reproduction(
-    parent: ParentJob, overrides: Sequence[str], region: str | None
-) -> tuple[ResolvedConfigs, str | None]:
-    """The new job's validated configs, and the parent's code archive it runs as it is.
+    parent: ParentJob, overrides: Sequence[str], region: str | None, trust_code: bool = False
+) -> Reproduction:
+    """The new job's validated configs and the parent's code archive it runs as it is.
 
     The archive is None when the parent ran the image's code, or when ``overrides`` set SOURCE_DIR (then
-    that folder is packed as in any launch). For the checks, which need the code (ENTRY_POINT, the
-    training defaults), the archive is unpacked into a temporary folder; the resolved config keeps the
-    recorded SOURCE_DIR only as a record of where the parent's code came from.
+    that folder is packed as in any launch). For the checks the archive is unpacked into a temporary
+    folder; the resolved config keeps the recorded SOURCE_DIR only as a record of where the code came
+    from. ``trust_code`` imports the recorded TRAINING.DEFAULTS module from that archive, so its own value
+    rules apply; otherwise nothing fetched is run.
     """
     overridden = set(overrides[::2])
     code_uri = None if SOURCE_DIR_KEY in overridden else _code_archive(parent.info)
+    parent_values = _parent_values(parent)
     # Messages about the configs name these files: the folder's name says which job they came from.
     with tempfile.TemporaryDirectory(prefix=f"reproduce-{parent.info.name}-") as folder:
         recorded_file = Path(folder, SAGEMAKER_CONFIG_FILE)
@@ -93,9 +116,15 @@ def resolve_reproduction(
         if SOURCE_DIR_KEY not in overridden:
             code = _unpack_code(code_uri, Path(folder, "code"), region) if code_uri else ""
             pins["SAGEMAKER"] = {"SOURCE_DIR": str(code)}
+        digest = record_text(parent.info.record, "image", "digest")
+        image = record_text(parent.info.record, "image", "uri")
+        if digest and image and not overridden & set(IMAGE_KEYS):
+            pins["IMAGE"] = {"URI": by_digest(image, digest)}
         pins_file = Path(folder, _PINS_FILE)
         pins_file.write_text(yaml.safe_dump(pins), encoding="utf-8")
-        configs = load_configs(pins_file, overrides)
+        words = [*parent_values, *overrides]
+        defaults = None if trust_code else _recorded_defaults(parent)
+        configs = load_configs(pins_file, words, defaults)
         _check_matches_parent(parent, configs, overridden)
         validate(configs)
     if code_uri:
@@ -104,7 +133,10 @@ def resolve_reproduction(
         cfg.SAGEMAKER.SOURCE_DIR = recorded.SAGEMAKER.SOURCE_DIR
         cfg.freeze()
         configs = dataclasses.replace(configs, sagemaker=cfg)
-    return configs, code_uri
+    commit = record_text(parent.info.record, "code", "commit") or record_text(
+        parent.info.record, "git", "commit"
+    )
+    return Reproduction(configs, ParentCode(parent.info.name, code_uri, commit or None), tuple(parent_values))
 
 
 def _recorded_job_config(parent: ParentJob, path: Path) -> CfgNode:
@@ -120,6 +152,68 @@ def _recorded_job_config(parent: ParentJob, path: Path) -> CfgNode:
             "launch. Launch from your own YAML file instead."
         )
     return alone.sagemaker
+
+
+def _recorded_defaults(parent: ParentJob) -> TrainingDefaults:
+    """The recorded training config as the defaults to check against: every key, with its type."""
+    training = _yaml_mapping(parent.sagemaker_yaml, "").get("TRAINING")
+    spec = str(training.get("DEFAULTS") or "") if isinstance(training, dict) else ""
+    if parent.training_yaml is None:
+        return TrainingDefaults(spec, None)
+    data = _yaml_mapping(parent.training_yaml, f"the recorded {TRAINING_CONFIG_FILE} of {parent.info.name}")
+    return TrainingDefaults(spec, CfgNode(data), f"{TRAINING_CONFIG_FILE} of job {parent.info.name}")
+
+
+def _parent_values(parent: ParentJob) -> list[str]:
+    """The parent's hyperparameters that differ from its recorded configs, as KEY VALUE words.
+
+    A tuning job's trials share the tuning job's record, while the tuner set some hyperparameters itself:
+    those are the values the trial ran. Training keys keep their JSON text (read as YAML); a script's
+    arguments (HYPERPARAMETERS) their decoded text.
+    """
+    hyperparameters = parent.info.description.get("HyperParameters") or {}
+    training = _flat(_yaml_mapping(parent.training_yaml, "")) if parent.training_yaml else {}
+    arguments = _yaml_mapping(parent.sagemaker_yaml, "").get("HYPERPARAMETERS") or {}
+    words: list[str] = []
+    for name, text in sorted(hyperparameters.items()):
+        if name.startswith(SDK_HYPERPARAMETER_PREFIX) or not isinstance(text, str):
+            continue
+        decoded = _decoded(text)
+        if name in training:
+            if decoded != training[name]:
+                words += [name, text]
+        elif isinstance(arguments, dict) and name in arguments:
+            value = decoded if isinstance(decoded, str) else text
+            if str(arguments[name]) != value:
+                words += [f"HYPERPARAMETERS.{name}", value]
+    return words
+
+
+def _decoded(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _yaml_mapping(text: str | None, what: str) -> dict[str, Any]:
+    try:
+        data = plain(parse(text or ""))
+    except (yaml.YAMLError, RefusedYAML, RecursionError):
+        if not what:
+            return {}
+        raise LauncherError(f"Cannot reproduce: {what} is not readable YAML.") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _check_matches_parent(parent: ParentJob, configs: ResolvedConfigs, overridden: set[str]) -> None:
@@ -177,10 +271,7 @@ def _code_archive(info: JobInfo) -> str | None:
     encoded = info.description.get("HyperParameters", {}).get(SUBMIT_DIRECTORY_HYPERPARAMETER)
     if encoded is None:
         return None
-    try:
-        uri = json.loads(encoded)
-    except ValueError:
-        uri = None
+    uri = _decoded(encoded)
     if not isinstance(uri, str) or not is_s3_uri(uri):
         raise LauncherError(
             f"Cannot reproduce job {info.name}: its {SUBMIT_DIRECTORY_HYPERPARAMETER} hyperparameter "
@@ -192,8 +283,6 @@ def _code_archive(info: JobInfo) -> str | None:
 
 def _unpack_code(uri: str, target: Path, region: str | None) -> Path:
     """Download the parent's code archive and unpack it safely into ``target``; returns ``target``."""
-    from botocore.exceptions import ClientError
-
     from sagemaker_launcher.jobs.archives import safe_unpack
 
     archive = target.with_name(SOURCE_ARCHIVE)
@@ -201,8 +290,8 @@ def _unpack_code(uri: str, target: Path, region: str | None) -> Path:
     with aws_errors(f"Downloading {uri}", "s3:GetObject"):
         try:
             aws_client("s3", region).download_file(bucket, key, str(archive))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
+        except Exception as error:
+            if not is_not_found(error):
                 raise
             raise LauncherError(
                 f"Cannot reproduce: the code archive the job ran, {uri}, is no longer in S3. Pass "

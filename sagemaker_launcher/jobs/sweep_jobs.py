@@ -8,14 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sagemaker_launcher.errors import LauncherError
-from sagemaker_launcher.launch.plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE
-from sagemaker_launcher.launch.sweeps import GOALS
+from sagemaker_launcher.spec.layout import GOALS, TAG_SWEEP, TAG_SWEEP_OBJECTIVE
 
 
 def sweep_members(sweep_id: str, region: str | None, runs_dir: Path) -> tuple[list[str], str | None]:
     """The jobs of a sweep, as ``compare`` names them, and its objective tag: local runs under
     ``runs_dir`` when it has any, else SageMaker jobs carrying the tag."""
-    from sagemaker_launcher.local.past_runs import local_runs_tagged
+    from sagemaker_launcher.jobs.local_runs import local_runs_tagged
 
     runs = local_runs_tagged(runs_dir, TAG_SWEEP, sweep_id)
     if runs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sagemaker_launcher.jobs.statuses import RUNNING_STATUSES
+from sagemaker_launcher.spec.statuses import RUNNING_STATUSES
 
 
 def spot_savings(job: dict[str, Any]) -> str | None:
@@ -45,3 +45,55 @@ def format_when(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return str(value)
+
+
+# What each of SageMaker's SecondaryStatus stages is spent on, in the words of `show`.
+STAGE_WORDS = {
+    "Pending": "waiting to start",
+    "Starting": "waiting for capacity and starting the instances",
+    "LaunchingMLInstances": "launching the instances",
+    "PreparingTrainingStack": "preparing the training stack",
+    "Downloading": "downloading the input data",
+    "DownloadingTrainingImage": "downloading the training image",
+    "Training": "training",
+    "Uploading": "uploading the model and output",
+    "Interrupted": "spot capacity reclaimed",
+    "Restarting": "restarting after an interruption",
+    "Updating": "updating",
+    "Stopping": "stopping",
+}
+
+
+def stage_lines(job: dict[str, Any]) -> list[str]:
+    """Where the job's time went, stage by stage, from its SecondaryStatusTransitions."""
+    transitions = [step for step in job.get("SecondaryStatusTransitions") or [] if isinstance(step, dict)]
+    lines = []
+    for step in transitions:
+        status, start, end = str(step.get("Status", "?")), step.get("StartTime"), step.get("EndTime")
+        if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
+            lines.append(f"    {status}")
+            continue
+        running = end is None and job.get("TrainingJobStatus") in RUNNING_STATUSES
+        if end is None and running and isinstance(start, dt.datetime):
+            end = dt.datetime.now(dt.UTC)
+        took = (
+            (end - start).total_seconds()
+            if isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
+            else None
+        )
+        words = STAGE_WORDS.get(status, str(step.get("StatusMessage", "")))
+        lines.append(
+            f"    {status:<25} {format_seconds(took) or '?':>7}  {words}{' (now)' if running else ''}"
+        )
+    return lines
+
+
+def warm_pool_line(job: dict[str, Any]) -> str | None:
+    """The warm pool the job keeps (KeepAlivePeriodInSeconds): its state, its billed time, who reused it."""
+    pool = job.get("WarmPoolStatus")
+    if not isinstance(pool, dict) or not pool.get("Status"):
+        return None
+    billed = pool.get("ResourceRetainedBillableTimeInSeconds")
+    kept = f", instances kept {format_seconds(billed)} (billed)" if isinstance(billed, int | float) else ""
+    reused = f", reused by job {pool['ReusedByJob']}" if pool.get("ReusedByJob") else ""
+    return f"{pool['Status']}{kept}{reused}"

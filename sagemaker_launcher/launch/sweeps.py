@@ -3,7 +3,7 @@
 ``grid`` and ``random`` plan their points here and launch each as a normal job (its own resolved
 configs and record), tagged with the sweep's id and objective so ``list --sweep`` and
 ``compare --sweep`` find them; ``bayesian`` hands the ranges to SageMaker's own tuner
-(``aws.sagemaker_sdk``).
+(``tuning``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import random
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,11 @@ from sagemaker_launcher.config.loading import ResolvedConfigs, load_configs
 from sagemaker_launcher.config.run_modes import is_local
 from sagemaker_launcher.config.validation import validate
 from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
-from sagemaker_launcher.launch.plan import TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
+from sagemaker_launcher.launch.sequence import with_sdk_defaults
+from sagemaker_launcher.spec.job import ParameterRange
+from sagemaker_launcher.spec.layout import GOALS, TAG_SWEEP, TAG_SWEEP_OBJECTIVE, new_job_name
 
 STRATEGIES = ("grid", "random", "bayesian")
-GOALS = ("maximize", "minimize")
 SCALES = ("linear", "log")
 # SageMaker's limit on a tuning job's name (HyperParameterTuningJobName).
 TUNING_JOB_NAME_LENGTH = 32
@@ -38,25 +40,12 @@ _DRAW_DIGITS = 4
 
 
 @dataclass(frozen=True)
-class Range:
-    """``{MIN, MAX, SCALE}``: numbers between two bounds; whole numbers when both bounds are whole."""
-
-    low: float
-    high: float
-    scale: str
-
-    @property
-    def integer(self) -> bool:
-        return float(self.low).is_integer() and float(self.high).is_integer() and self.scale == "linear"
-
-
-@dataclass(frozen=True)
 class Sweep:
     """A validated SWEEP section."""
 
     sweep_id: str
     strategy: str
-    parameters: dict[str, list[Any] | Range]
+    parameters: dict[str, list[Any] | ParameterRange]
     metric: str
     goal: str
     max_jobs: int
@@ -104,7 +93,7 @@ def read_sweep(configs: ResolvedConfigs) -> Sweep:
         if section[key] < least:
             raise LauncherError(f"{source}: SWEEP.{key} is {section[key]}; it must be at least {least}.")
     parameters = {key: _parameter(key, value, source) for key, value in section.PARAMETERS.items()}
-    ranged = [key for key, value in parameters.items() if isinstance(value, Range)]
+    ranged = [key for key, value in parameters.items() if isinstance(value, ParameterRange)]
     if ranged and section.STRATEGY == "grid":
         raise LauncherError(
             f"{source}: SWEEP.PARAMETERS.{ranged[0]} is a range, which a grid cannot enumerate. Give it a "
@@ -137,8 +126,9 @@ def _base(cfg: CfgNode) -> str:
 
 
 def _tuning_job_name(cfg: CfgNode) -> str:
-    """``BASE-yymmdd-HHMMSS`` within SageMaker's 32 characters for a tuning job's name."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%y%m%d-%H%M%S")
+    """``BASE-yymmdd-HHMMSS-xxxx`` within SageMaker's 32 characters for a tuning job's name: unique per
+    launch, like a training job's, even for sweeps started in the same second."""
+    stamp = f"{dt.datetime.now(dt.UTC):%y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     return f"{_base(cfg)[: TUNING_JOB_NAME_LENGTH - len(stamp) - 1].rstrip('-')}-{stamp}"
 
 
@@ -147,7 +137,7 @@ def _one_of(value: str, allowed: Sequence[str], key: str, source: str) -> None:
         raise LauncherError(f"{source}: {key} is {value!r}; it must be one of {', '.join(allowed)}.")
 
 
-def _parameter(key: str, value: Any, source: str) -> list[Any] | Range:
+def _parameter(key: str, value: Any, source: str) -> list[Any] | ParameterRange:
     where = f"{source}: SWEEP.PARAMETERS.{key}"
     if isinstance(value, list):
         if not value:
@@ -163,7 +153,7 @@ def _parameter(key: str, value: Any, source: str) -> list[Any] | Range:
             f"{where} is {bounds}; a range is {{MIN: number, MAX: larger number, SCALE: linear or log}} "
             "(log needs MIN above 0)."
         )
-    return Range(low, high, scale)
+    return ParameterRange(low, high, scale)
 
 
 def plan_points(sweep: Sweep) -> list[dict[str, Any]]:
@@ -178,7 +168,7 @@ def plan_points(sweep: Sweep) -> list[dict[str, Any]]:
     ]
 
 
-def _draw(draw: random.Random, value: list[Any] | Range) -> Any:
+def _draw(draw: random.Random, value: list[Any] | ParameterRange) -> Any:
     if isinstance(value, list):
         return draw.choice(value)
     if value.integer:
@@ -209,7 +199,7 @@ def point_configs(
         "SAGEMAKER.TAGS." + TAG_SWEEP_OBJECTIVE,
         sweep.objective_tag,
     ]
-    configs = load_configs(config_file, [*overrides, *override_pairs(point), *tags])
+    configs = with_sdk_defaults(load_configs(config_file, [*overrides, *override_pairs(point), *tags]))
     sagemaker = configs.sagemaker.clone()
     sagemaker.defrost()
     sagemaker.SWEEP = get_sagemaker_cfg_defaults().SWEEP
@@ -223,19 +213,6 @@ def point_label(point: dict[str, Any]) -> str:
     return " ".join(f"{key}={value}" for key, value in point.items())
 
 
-def run_local_points(
-    configs_list: Sequence[ResolvedConfigs], arguments: Sequence[str], echo: Callable[[str], None]
-) -> list[int]:
-    """Run each point on this machine, one after another; a failed point does not stop the rest."""
-    from sagemaker_launcher.local.runs import run_locally
-
-    codes = []
-    for index, configs in enumerate(configs_list, 1):
-        echo(f"Sweep point {index}/{len(configs_list)}")
-        codes.append(run_locally(configs, arguments))
-    return codes
-
-
 def launch_sagemaker_points(
     configs_list: Sequence[ResolvedConfigs],
     arguments: Sequence[str],
@@ -246,9 +223,12 @@ def launch_sagemaker_points(
 ) -> list[str]:
     """Create each point's job, keeping at most ``max_parallel`` running; returns the job names."""
     from sagemaker_launcher.aws.clients import aws_client
-    from sagemaker_launcher.jobs.lookup import describe_job
-    from sagemaker_launcher.jobs.statuses import ENDED_STATUSES
+    from sagemaker_launcher.aws.faults import aws_errors
+    from sagemaker_launcher.aws.training_jobs import TRAINING_JOB as TRAINING
+    from sagemaker_launcher.aws.training_jobs import describe
+    from sagemaker_launcher.config.spec_building import job_spec
     from sagemaker_launcher.launch.sequence import launch_on_sagemaker
+    from sagemaker_launcher.spec.statuses import ENDED_STATUSES
 
     names: list[str] = []
     running: list[str] = []
@@ -256,18 +236,23 @@ def launch_sagemaker_points(
     for index, configs in enumerate(configs_list, 1):
         while len(running) >= max_parallel:
             sagemaker = sagemaker or aws_client("sagemaker", configs.sagemaker.SAGEMAKER.REGION)
-            running = [
-                job
-                for job in running
-                if describe_job(sagemaker, job)["TrainingJobStatus"] not in ENDED_STATUSES
-            ]
+            with aws_errors("Checking the sweep's running jobs", "sagemaker:DescribeTrainingJob"):
+                running = [
+                    job for job in running if _running(describe(sagemaker, TRAINING, job), ENDED_STATUSES)
+                ]
             if len(running) >= max_parallel:
                 sleep(poll_seconds)
-        plan = launch_on_sagemaker(configs, arguments)
-        echo(f"Sweep point {index}/{len(configs_list)}: started {plan.job_name} ({plan.prefix})")
-        names.append(plan.job_name)
-        running.append(plan.job_name)
+        spec = job_spec(configs, arguments)
+        launch_on_sagemaker(spec)
+        echo(f"Sweep point {index}/{len(configs_list)}: started {spec.name} ({spec.prefix})")
+        names.append(spec.name)
+        running.append(spec.name)
     return names
+
+
+def _running(description: dict[str, Any] | None, ended: frozenset[str]) -> bool:
+    """A job still counts against MAX_PARALLEL until it has ended (a job not yet visible is running)."""
+    return description is None or description.get("TrainingJobStatus") not in ended
 
 
 def check_bayesian(configs: ResolvedConfigs, sweep: Sweep) -> dict[str, str]:
@@ -277,6 +262,11 @@ def check_bayesian(configs: ResolvedConfigs, sweep: Sweep) -> dict[str, str]:
         raise LauncherError(
             f"{source}: SWEEP.STRATEGY bayesian runs SageMaker's tuner, which needs an ml.* "
             f"SAGEMAKER.INSTANCE_TYPE, not {cfg.SAGEMAKER.INSTANCE_TYPE}. Use grid or random locally."
+        )
+    if cfg.SAGEMAKER.ENABLE_REMOTE_DEBUG:
+        raise LauncherError(
+            f"{source}: SAGEMAKER.ENABLE_REMOTE_DEBUG is true, but a bayesian sweep is one tuning job, and "
+            "the tuning API has no remote-debug field. Set it to false, or sweep with grid or random."
         )
     training_keys = (
         set(leaf_keys(configs.training))
@@ -298,9 +288,9 @@ def check_bayesian(configs: ResolvedConfigs, sweep: Sweep) -> dict[str, str]:
     return names
 
 
-def tuning_ranges(sweep: Sweep, names: dict[str, str]) -> dict[str, list[str] | Range]:
+def tuning_ranges(sweep: Sweep, names: dict[str, str]) -> dict[str, tuple[str, ...] | ParameterRange]:
     """Hyperparameter name -> its range, or its values JSON-encoded as the job's hyperparameters are."""
     return {
-        names[key]: value if isinstance(value, Range) else [json.dumps(item) for item in value]
+        names[key]: value if isinstance(value, ParameterRange) else tuple(json.dumps(item) for item in value)
         for key, value in sweep.parameters.items()
     }

@@ -1,7 +1,8 @@
-"""Running a job on this machine, laid out the way SageMaker lays it out.
+"""Running a job on this machine from its request, laid out the way SageMaker lays it out.
 
-``runs`` picks the mode; ``processes`` is host mode (plain processes, no Docker), ``container`` is
-Docker local mode through the SDK; ``layout`` builds each host's ``/opt/ml`` tree,
-``requirements`` installs the code's requirements for host mode, and ``past_runs`` reads finished
-runs back for ``compare``.
+``runs`` is the entry: it records the job, runs it in its mode and keeps ``status.json``;
+``host_trees`` writes each host's ``/opt/ml`` tree from the request; ``host_mode`` starts the entry
+point as plain processes (or torchrun), ``docker_mode`` as one container per host; ``processes`` waits
+for them and stops them together, ``streams`` prefixes their lines; ``requirements`` gives host mode a
+cached environment with the code's requirements; ``parity`` compares what a script sees in both modes.
 """

@@ -1,158 +1,173 @@
 """Host mode's counterpart of the container installing ``SOURCE_DIR/requirements.txt`` at job start.
 
-Requirements the launcher's own environment already meets need nothing and no network. The others
-are installed once with pip into a folder of ``LOCAL.REQUIREMENTS_CACHE_DIR`` named by the file's
-content and this Python; the job's processes get that folder first on ``PYTHONPATH``, and the
-launcher's own environment is never changed.
+The code's requirements go into a cached virtual environment of their own under
+``LOCAL.REQUIREMENTS_CACHE_DIR``, keyed by the file, every file it names with ``-r``/``-c`` (read
+relative to the file naming it, as pip reads them) and this interpreter. The launcher's own packages
+stay visible inside it (as system site packages are), so what they already meet is not installed again,
+and pip's own resolver installs the rest: nested files, constraints, ``-e ../pkg`` and relative paths
+behave as pip reads them, and the job's processes run on that environment's interpreter. The
+launcher's environment is never changed. When the launcher's environment already meets the whole file
+(pip's dry run says so without asking any index), no environment is made at all.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
-import importlib.metadata
-import os
+import json
 import platform
+import re
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
 
 from sagemaker_launcher.errors import LauncherError
 
 REQUIREMENTS_FILE = "requirements.txt"
-# Written last into a finished install, so a cut-short one is never reused.
+# Written last into a finished environment: its interpreter, or nothing when none was needed.
 _COMPLETE_MARKER = ".complete"
 _PIP_ERROR_LINES = 15
-# Rounds of "install, then add the dependencies still missing" before giving up.
-_DEPENDENCY_ROUNDS = 5
-_REQUIREMENTS_ROUND_FILE = ".requirements-round.txt"
+# "-r file", "--requirement=file", "-c file", "--constraint file": files pip reads too.
+_NESTED = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(?P<path>\S+)")
+# Launcher site folders a job's environment sees after its own (their .pth files processed too).
+_SITE_HOOK = "launcher-site.pth"
 
 
-def unmet_requirements(text: str, extra_paths: Sequence[Path] = ()) -> list[str]:
-    """The requirement lines this environment (plus ``extra_paths``) does not satisfy.
-
-    Lines it cannot judge (paths, URLs) count as unmet; options (``--find-links``, ``-r``, ...) are
-    left to pip; a requirement with extras is judged by its base package alone.
-    """
-    unmet = []
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
+def requirement_files(requirements: Path) -> list[Path]:
+    """The file and every file it names with ``-r``/``-c``, recursively, each relative to its referrer."""
+    found: list[Path] = []
+    pending = [requirements.resolve()]
+    while pending:
+        path = pending.pop(0)
+        if path in found:
             continue
+        found.append(path)
         try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            unmet.append(line)
-            continue
-        if not _applies(requirement):
-            continue
-        if requirement.url or not _installed(requirement, extra_paths):
-            unmet.append(line)
-    return unmet
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue  # pip names a missing file itself
+        for line in lines:
+            match = _NESTED.match(line)
+            if match and "://" not in match["path"]:
+                pending.append((path.parent / match["path"]).resolve())
+    return found
 
 
-def _applies(requirement: Requirement) -> bool:
-    """Whether the requirement's environment marker holds here (a dependency's extras never do)."""
-    return requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+def environment_key(requirements: Path) -> str:
+    """What the environment depends on: the files' contents and this interpreter."""
+    digest = hashlib.sha256()
+    for path in requirement_files(requirements):
+        digest.update(str(path).encode())
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    digest.update(f"{sys.version}\n{platform.machine()}\n{sys.prefix}\n{sys.executable}".encode())
+    return digest.hexdigest()[:24]
 
 
-def _installed(requirement: Requirement, extra_paths: Sequence[Path]) -> bool:
-    search = [*map(str, extra_paths), *sys.path]
-    for distribution in importlib.metadata.distributions(name=requirement.name, path=search):
-        return requirement.specifier.contains(distribution.version, prereleases=True)
-    return False
+def prepare_environment(source_dir: Path, cache_dir: Path, echo: Callable[[str], None]) -> Path | None:
+    """The interpreter that runs the job with ``source_dir``'s requirements met; None: the launcher's own.
 
-
-def _options(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith("-")]
-
-
-def _missing_dependencies(folder: Path) -> list[str]:
-    """Requirements of the packages installed in ``folder`` that neither it nor this environment meets."""
-    missing = []
-    for distribution in importlib.metadata.distributions(path=[str(folder)]):
-        for line in distribution.requires or []:
-            requirement = Requirement(line)
-            if _applies(requirement) and not _installed(requirement, [folder]):
-                missing.append(str(requirement))
-    return sorted(set(missing))
-
-
-def prepare_requirements(source_dir: Path, cache_dir: Path, echo: Callable[[str], None]) -> Path | None:
-    """Make ``source_dir``'s requirements importable for the job; the folder to put on PYTHONPATH, if any.
-
-    Says in one line what it did: nothing needed, a cached install reused, or an install made.
+    Says in one line what it did: nothing needed, a cached environment reused, or one made.
     """
-    requirements = source_dir / REQUIREMENTS_FILE
+    requirements = (source_dir / REQUIREMENTS_FILE).resolve()
     if not requirements.is_file():
         return None
-    text = requirements.read_text(encoding="utf-8", errors="replace")
-    unmet = unmet_requirements(text)
-    if not unmet:
-        echo(f"{requirements}: already met by the launcher's environment, nothing to install.")
-        return None
-    identity = f"{text}\n{sys.version}\n{platform.machine()}\n{sys.prefix}"
-    target = cache_dir.expanduser().resolve() / hashlib.sha256(identity.encode()).hexdigest()[:24]
-    if (target / _COMPLETE_MARKER).is_file():
-        echo(f"{requirements}: using the cached install of {', '.join(unmet)} in {target}")
-        return target
-    echo(f"{requirements}: installing {', '.join(unmet)} into {target} (once; later runs reuse it)")
-    _install(requirements, unmet, target)
-    return target
-
-
-def _install(requirements: Path, unmet: list[str], target: Path) -> None:
-    """Install ``unmet`` and then only the dependencies still missing, into a folder moved into place whole.
-
-    pip's ``--target`` would reinstall everything a package depends on, this environment's torch
-    included, so each round installs without dependencies and the next round adds what is missing.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    options = _options(requirements.read_text(encoding="utf-8", errors="replace"))
-    try:
-        pending = unmet
-        for _ in range(_DEPENDENCY_ROUNDS):
-            _pip_install(requirements, [*options, *pending], partial)
-            pending = _missing_dependencies(partial)
-            if not pending:
-                break
-        else:
-            raise LauncherError(
-                f"Installing {requirements} for this local run did not settle: still missing "
-                f"{', '.join(pending)} after {_DEPENDENCY_ROUNDS} rounds of pip."
+    folder = cache_dir.expanduser().resolve() / environment_key(requirements)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(folder.with_suffix(".lock")):
+        marker = folder / _COMPLETE_MARKER
+        if marker.is_file():
+            python = marker.read_text().strip()
+            echo(
+                f"{requirements}: " + (f"using the cached environment {folder}" if python else "already met")
             )
-        (partial / _COMPLETE_MARKER).write_text("")
-        if target.exists() and not (target / _COMPLETE_MARKER).is_file():
-            shutil.rmtree(target)
-        try:
-            os.replace(partial, target)
-        except OSError:
-            # Another run finished the same install first; its copy is as good as ours.
-            if not (target / _COMPLETE_MARKER).is_file():
-                raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+            return Path(python) if python else None
+        shutil.rmtree(folder, ignore_errors=True)
+        if _already_met(requirements):
+            echo(f"{requirements}: already met by the launcher's environment, nothing to install.")
+            folder.mkdir()
+            marker.write_text("")
+            return None
+        echo(f"{requirements}: installing into {folder} (once; later runs with the same files reuse it)")
+        python = _make_environment(folder)
+        _pip(python, ["install", "--no-warn-script-location", "-r", str(requirements)], requirements)
+        marker.write_text(str(python))
+        return python
 
 
-def _pip_install(requirements: Path, lines: list[str], folder: Path) -> None:
-    """One ``pip install --no-deps --target`` of ``lines``, run beside the file as the container runs it."""
-    listing = folder / _REQUIREMENTS_ROUND_FILE
-    listing.write_text("\n".join(lines) + "\n")
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-warn-script-location", "--no-deps", "--upgrade", "--target", str(folder), "-r", str(listing),
-    ]
-    done = subprocess.run(command, cwd=requirements.parent, capture_output=True, text=True, check=False)
-    listing.unlink()
+def _already_met(requirements: Path) -> bool:
+    """Whether pip, resolving the file against the launcher's environment alone, would install nothing."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch, "report.json")
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+                "--disable-pip-version-check", "--report", str(report), "-r", str(requirements),
+            ],
+            cwd=requirements.parent, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not report.is_file():
+            return False
+        return not json.loads(report.read_text()).get("install")
+
+
+def _make_environment(folder: Path) -> Path:
+    """A virtual environment without pip of its own, seeing the launcher's site folders after its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise LauncherError(
+            f"Making the virtual environment {folder} for this local run failed: {done.stderr}"
+        )
+    python = folder / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    sites = [path for path in site.getsitepackages() if Path(path).is_dir()]
+    hook = "import site; " + "; ".join(f"site.addsitedir({path!r})" for path in sites)
+    Path(purelib, _SITE_HOOK).write_text(hook + "\n")
+    return python
+
+
+def _pip(python: Path, arguments: list[str], requirements: Path) -> None:
+    """pip (the launcher's, run by the job's interpreter) from the file's folder, as the container runs it."""
+    done = subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", *arguments],
+        cwd=requirements.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-_PIP_ERROR_LINES:])
         raise LauncherError(
             f"Installing {requirements} for this local run failed (pip exited {done.returncode}); the "
-            f"launcher's own environment is unchanged. Fix the file or the network and run again. "
-            f"pip said:\n{tail}"
+            "launcher's own environment is unchanged. Fix the file or the network and run again. pip "
+            f"said:\n{tail}"
         )
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One run at a time makes a given environment; the others wait, then reuse it."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def interpreter_path(python: Path | None) -> Path:
+    """The interpreter a job runs on: its environment's, else the launcher's own."""
+    return python or Path(sys.executable)

@@ -1,36 +1,42 @@
-"""Running a job on this machine: ``local_process`` (host mode) or ``local``/``local_gpu`` (Docker).
+"""Running a job on this machine from its request: ``local_process`` (host mode) or ``local``/``local_gpu``
+(Docker), with no AWS account.
 
-Both lay the job out under ``LOCAL.RUNS_DIR`` exactly as a SageMaker job is laid out in S3 (the same
-config channel with record and request, the code archive, the output archives), and need no AWS
-account.
+Both lay the job out under ``LOCAL.RUNS_DIR`` exactly as a SageMaker job is laid out in S3 (the config
+channel with record and request, the code archive, the output archives, TensorBoard files and
+checkpoints), give each host its ``/opt/ml`` tree written from the request (``host_trees``), and keep a
+``status.json`` that ``compare``, ``list`` and ``show`` read: InProgress while it runs, then Completed,
+Failed (with the failure reason SageMaker would give) or Stopped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import shlex
+import shutil
 import sys
-from collections.abc import Sequence
+import tarfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from sagemaker_container.sagemaker_contract.names import REQUEST_FILE
-from sagemaker_launcher.aws.storage import JobStorage, local_path, pack_source_dir
-from sagemaker_launcher.config.loading import ResolvedConfigs
-from sagemaker_launcher.config.run_modes import LOCAL_PROCESS, LOCAL_REGION, code_dir
-from sagemaker_launcher.launch.plan import MODEL_ARCHIVE, OUTPUT_ARCHIVE
-from sagemaker_launcher.launch.record import build_record, git_state
-from sagemaker_launcher.launch.sequence import dump_json, plan_for, write_config_channel
-from sagemaker_launcher.local.layout import (
+from sagemaker_container.sagemaker_contract import names
+from sagemaker_launcher.aws.storage import JobStorage, put_code, write_config_channel
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.local.host_trees import HostTree, Rewrites, lay_out_hosts
+from sagemaker_launcher.local.processes import Started, first_failure
+from sagemaker_launcher.local.requirements import interpreter_path, prepare_environment
+from sagemaker_launcher.local.streams import printed
+from sagemaker_launcher.spec.job import LOCAL_PROCESS, JobSpec
+from sagemaker_launcher.spec.layout import (
+    CODE_ARCHIVE,
+    MODEL_ARCHIVE,
+    OUTPUT_ARCHIVE,
     OUTPUT_DIR,
-    HostTree,
-    host_names,
-    job_dir,
-    keep_tensorboard,
-    lay_out_hosts,
-    local_request,
-    pack_artifacts,
-    script_mode_hyperparameters,
+    STATUS_FILE,
+    local_path,
 )
-from sagemaker_launcher.local.processes import HostExit, run_hosts
-from sagemaker_launcher.local.requirements import prepare_requirements
+from sagemaker_launcher.spec.record import build_record
 
 # SageMaker shows at most this much of the failure file as the job's FailureReason.
 FAILURE_REASON_LIMIT = 1024
@@ -38,70 +44,173 @@ _TRACEBACK_START = "Traceback (most recent call last):"
 
 
 def _echo(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    printed(line, True)
 
 
-def run_locally(configs: ResolvedConfigs, arguments: Sequence[str]) -> int:
-    """Record and run the job on this machine; returns its exit code."""
-    cfg = configs.sagemaker
-    git = git_state()
-    plan = plan_for(configs, Path(cfg.LOCAL.RUNS_DIR).resolve().as_uri(), git)
-    source_dir = code_dir(cfg).resolve()
-    region = cfg.SAGEMAKER.REGION or LOCAL_REGION
-    hyperparameters = script_mode_hyperparameters(plan, source_dir, cfg.SAGEMAKER.ENTRY_POINT, region)
-    storage = JobStorage()
-    write_config_channel(storage, plan, configs, build_record(configs, plan, git, arguments))
-    storage.put(plan.config_uri + REQUEST_FILE, dump_json(local_request(cfg, plan, hyperparameters)).encode())
-    if plan.code_uri:
-        storage.put(plan.code_uri, pack_source_dir(source_dir))
-    _echo(f"Job {plan.job_name} ({cfg.SAGEMAKER.INSTANCE_TYPE}): files in {job_dir(plan)}")
-    if cfg.SAGEMAKER.INSTANCE_TYPE == LOCAL_PROCESS:
-        python_path = prepare_requirements(source_dir, Path(cfg.LOCAL.REQUIREMENTS_CACHE_DIR), _echo)
-        trees = lay_out_hosts(plan, host_names(cfg.SAGEMAKER.INSTANCE_COUNT), hyperparameters, LOCAL_PROCESS)
-        exits = run_hosts(
-            trees, source_dir, cfg.SAGEMAKER.ENTRY_POINT, cfg.SAGEMAKER.ENVIRONMENT, _echo, python_path
+class RunStatus:
+    """The run's ``status.json``: what no service keeps for a local run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = dt.datetime.now(dt.UTC)
+        self._write({"status": "InProgress", "started_at": self.started.isoformat(timespec="seconds")})
+
+    def ended(self, status: str, reason: str | None = None, hosts: Mapping[str, Any] | None = None) -> None:
+        ended = dt.datetime.now(dt.UTC)
+        self._write(
+            {
+                "status": status,
+                "started_at": self.started.isoformat(timespec="seconds"),
+                "ended_at": ended.isoformat(timespec="seconds"),
+                "training_seconds": round((ended - self.started).total_seconds(), 3),
+                "failure_reason": reason[:FAILURE_REASON_LIMIT] if reason else None,
+                "hosts": dict(hosts or {}),
+            }
         )
-        keep_tensorboard(plan, trees[0])
-        if any(host_exit.code for host_exit in exits.values()):
-            return _report_failure(trees, exits, cfg.SAGEMAKER.ENTRY_POINT)
-        pack_artifacts(plan, trees[0])
-    else:
-        from sagemaker_launcher.local.container import run_in_docker
 
-        exit_code = run_in_docker(cfg, plan, source_dir)
-        if exit_code:
-            return exit_code
-    output = job_dir(plan) / OUTPUT_DIR
-    _echo(f"Job {plan.job_name} completed.")
-    _echo(f"  model:  {output / MODEL_ARCHIVE}")
-    _echo(f"  output: {output / OUTPUT_ARCHIVE}")
-    if local_path(plan.tensorboard_uri).is_dir():
-        _echo(f"  tensorboard --logdir {job_dir(plan).parent}")
+    def _write(self, data: dict[str, Any]) -> None:
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(json.dumps(data, indent=2))
+        partial.replace(self.path)
+
+
+def run_locally(spec: JobSpec, request: dict[str, Any]) -> int:
+    """Record and run the job on this machine; returns its exit code (130 after an interrupt is raised)."""
+    run_dir = local_path(spec.prefix)
+    storage = JobStorage()
+    write_config_channel(storage, spec, build_record(spec), request)
+    put_code(storage, spec)
+    status = RunStatus(run_dir / STATUS_FILE)
+    _echo(f"Job {spec.name} ({spec.instance_type}): files in {run_dir}")
+    try:
+        started, trees = _run(spec, request, run_dir)
+    except KeyboardInterrupt:
+        status.ended("Stopped", "Interrupted before the job ended.")
+        raise KeyboardInterrupt(f"local run {spec.name} stopped; its files are in {run_dir}") from None
+    except LauncherError as error:
+        status.ended("Failed", error.message)
+        raise
+    _keep_synced_folders(request, trees[0], run_dir)
+    failed = first_failure(started)
+    hosts = {entry.host: {"exit_code": entry.code} for entry in started}
+    if failed is not None:
+        reasons = _report_failures(spec, trees, started)
+        for host, reason in reasons.items():
+            hosts[host]["failure_reason"] = reason[:FAILURE_REASON_LIMIT]
+        status.ended("Failed", reasons[failed.host], hosts)
+        return failed.code or 1
+    _pack_artifacts(trees[0], run_dir / OUTPUT_DIR)
+    status.ended("Completed", None, hosts)
+    _echo(f"Job {spec.name} completed.")
+    _echo(f"  model:  {run_dir / OUTPUT_DIR / MODEL_ARCHIVE}")
+    _echo(f"  output: {run_dir / OUTPUT_DIR / OUTPUT_ARCHIVE}")
+    if local_path(spec.tensorboard_uri).is_dir():
+        _echo(f"  tensorboard --logdir {run_dir.parent}")
     return 0
 
 
-def _report_failure(trees: list[HostTree], exits: dict[str, HostExit], entry_point: str) -> int:
-    """Name each failed host's reason last: its failure file, else the tail of its error output."""
-    for tree in trees:
-        host_exit = exits[tree.host]
-        if not host_exit.code:
+def _run(spec: JobSpec, request: dict[str, Any], run_dir: Path) -> tuple[list[Started], list[HostTree]]:
+    """Lay out the hosts and run them in the job's mode."""
+    host_mode = spec.instance_type == LOCAL_PROCESS
+    interactive = sys.stdin.isatty()
+    rewrites = Rewrites()
+    if host_mode:
+        from sagemaker_launcher.local.host_mode import run_hosts
+
+        assert spec.code.source_dir is not None and spec.local is not None
+        python = interpreter_path(
+            prepare_environment(spec.code.source_dir, spec.local.requirements_cache_dir, _echo)
+        )
+        trees = lay_out_hosts(request, run_dir, run_dir / CODE_ARCHIVE, True, rewrites)
+        if rewrites.places:
+            _echo(
+                "Host mode: values naming /opt/ml paths point into each host's tree "
+                f"({run_dir}/hosts/algo-N) "
+                f"instead: {', '.join(sorted(rewrites.places))}."
+            )
+        return run_hosts(trees, request, python, interactive, rewrites), trees
+    from sagemaker_launcher.local.docker_mode import check_docker, run_containers
+
+    gpu = spec.instance_type == "local_gpu"
+    check_docker(spec.image_uri, gpu)
+    trees = lay_out_hosts(request, run_dir, run_dir / CODE_ARCHIVE, False, rewrites)
+    return run_containers(trees, request, gpu, interactive), trees
+
+
+def _report_failures(spec: JobSpec, trees: Sequence[HostTree], started: Sequence[Started]) -> dict[str, str]:
+    """Each failed host's reason, said last: its failure file, else the error tail SageMaker would show."""
+    by_host = {tree.host: tree for tree in trees}
+    reasons: dict[str, str] = {}
+    for entry in started:
+        if not entry.code or entry.host in reasons:
             continue
-        if not tree.failure_file.is_file():
-            tree.failure_file.write_text(crash_reason(entry_point, host_exit))
-        reason = tree.failure_file.read_text(errors="replace").strip()
-        _echo(f"Host {tree.host} exited with code {host_exit.code}: {reason}")
-    return next(host_exit.code for host_exit in exits.values() if host_exit.code)
+        tree = by_host[entry.host]
+        failure_file = tree.path(names.FAILURE_FILE)
+        reason = failure_file.read_text(errors="replace").strip() if failure_file.is_file() else ""
+        if reason:
+            reason = _with_pip_reason(reason, entry)
+        else:
+            reason = crash_reason(entry)
+            failure_file.parent.mkdir(parents=True, exist_ok=True)
+            failure_file.write_text(reason)
+        reasons[entry.host] = reason
+    for entry in started:
+        code = entry.code
+        state = f"exited with code {code}" if code else "completed"
+        _echo(
+            f"Host {entry.host} {state}"
+            + (f": {reasons[entry.host]}" if entry.host in reasons and code else ".")
+        )
+    return reasons
 
 
-def crash_reason(entry_point: str, host_exit: HostExit) -> str:
-    """What SageMaker reports for a script that exits non-zero without a failure file: its error tail.
-
-    The tail starts at the last traceback when there is one, and keeps its end within the size
-    SageMaker shows, so the exception's own line is always in it.
-    """
-    lines = host_exit.error_tail
+def crash_reason(entry: Started) -> str:
+    """What the toolkit reports for a script that exits non-zero without a failure file: the error tail,
+    in its format. The tail is the first rank's with a traceback (the script's, not torchrun's own), from
+    that traceback on, and keeps its end within the size SageMaker shows, so the exception's line is in it."""
+    tails = entry.tails
+    ranks = sorted((rank for rank in tails if rank is not None), key=int)
+    with_traceback = [rank for rank in ranks if any(_TRACEBACK_START in line for line in tails[rank])]
+    lines = tails[with_traceback[0]] if with_traceback else tails.get(None) or next(iter(tails.values()), [])
     starts = [index for index, line in enumerate(lines) if line.startswith(_TRACEBACK_START)]
     tail = "\n".join(lines[starts[-1] :] if starts else lines).strip() or "(no error output)"
-    header = f"ExecuteUserScriptError: {entry_point} exited with code {host_exit.code}:\n"
-    room = FAILURE_REASON_LIMIT - len(header)
-    return header + (tail if len(tail) <= room else "..." + tail[-(room - 3) :])
+    header = f'ExecuteUserScriptError:\nExitCode {entry.code}\nErrorMessage "'
+    footer = f'"\nCommand "{shlex.join(entry.command)}"'
+    room = FAILURE_REASON_LIMIT - len(header) - len(footer)
+    if room < 40:
+        footer, room = '"', FAILURE_REASON_LIMIT - len(header) - 1
+    return header + (tail if len(tail) <= room else "..." + tail[-(room - 3) :]) + footer
+
+
+def _with_pip_reason(reason: str, entry: Started) -> str:
+    """The toolkit reports a failed ``pip install`` with an empty ErrorMessage; pip's own ERROR lines,
+    further up its output, are the reason."""
+    if 'ErrorMessage ""' not in reason:
+        return reason
+    pip_lines = [line for lines in entry.tails.values() for line in lines if line.startswith("ERROR:")]
+    if not pip_lines:
+        return reason
+    return reason.replace('ErrorMessage ""', 'ErrorMessage "' + "\n".join(pip_lines[-5:]) + '"', 1)
+
+
+def _keep_synced_folders(request: Mapping[str, Any], first_host: HostTree, run_dir: Path) -> None:
+    """What SageMaker syncs to S3 as a job runs, from the first host (where rank 0 writes): TensorBoard
+    event files, and the checkpoint folder when the job syncs checkpoints."""
+    targets = {names.TENSORBOARD_OUTPUT_DIR: request.get("TensorBoardOutputConfig", {}).get("S3OutputPath")}
+    if request.get("CheckpointConfig"):
+        targets[names.CHECKPOINTS_DIR] = request["CheckpointConfig"]["S3Uri"]
+    for relative, uri in targets.items():
+        source = first_host.path(relative)
+        if uri and source.is_dir() and any(source.iterdir()):
+            shutil.copytree(source, local_path(uri), dirs_exist_ok=True)
+
+
+def _pack_artifacts(first_host: HostTree, output: Path) -> None:
+    """model.tar.gz and output.tar.gz from the first host's model and output data folders, as SageMaker
+    packs them when a job completes."""
+    output.mkdir(parents=True, exist_ok=True)
+    for archive, folder in ((MODEL_ARCHIVE, names.MODEL_DIR), (OUTPUT_ARCHIVE, names.OUTPUT_DATA_DIR)):
+        source = first_host.path(folder)
+        with tarfile.open(output / archive, "w:gz") as bundle:
+            for path in sorted(source.rglob("*")):
+                bundle.add(path, arcname=path.relative_to(source).as_posix(), recursive=False)

@@ -17,14 +17,12 @@ from support.aws import BUCKET, REGION, s3_keys
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 
 from sagemaker_container.sagemaker_contract.names import RECORD_FILE, SAGEMAKER_CONFIG_FILE
-from sagemaker_launcher.local.past_runs import run_folders
+from sagemaker_launcher.jobs.local_runs import run_folders
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 RUN_TIMEOUT = 300
 # The first colours of matplotlib's default cycle: the first, second and third job's line.
 LINE_COLOURS = {"first": (0x1F, 0x77, 0xB4), "second": (0xFF, 0x7F, 0x0E), "third": (0x2C, 0xA0, 0x2C)}
-
-
 
 
 def local_config(folder: Path, digits: Path, runs: Path, extra: dict[str, Any] | None = None) -> Path:
@@ -223,10 +221,11 @@ def put_metrics(job: str, name: str, values: list[float]) -> None:
 
 
 def test_sagemaker_job_with_cloudwatch_metrics_compares_with_a_local_run(
-    aws: str, tmp_path: Path, two_runs: list[Path]
+    aws: str, tmp_path: Path, two_runs: list[Path], end_job: Any
 ) -> None:
     output = run_cli("--config", str(sagemaker_config(tmp_path)), "SOLVER.BASE_LR", "0.01").output
     job = re.search(r"Started training job (\S+)", output).group(1)
+    end_job(job)
     put_metrics(job, "validation:accuracy", [0.5, 0.8, 0.9])
 
     report = compare_json(job, str(two_runs[0]), "--plot", str(tmp_path / "mixed.png"))

@@ -1,9 +1,6 @@
-"""One contract in every mode: the same probe entry point sees the same job in host mode and in Docker.
-
-The probe dumps its ``SM_*`` environment, its arguments, its program name and the files under its
-input folder. After the differences that are real (where the tree lives, host names, the network
-interface, the instance type's name) are written the same way, the two dumps must be equal, so any
-new difference fails here. Also: a local run's folder holds the same files as a SageMaker job's prefix.
+"""One contract in every mode: ``parity`` runs a probe as a job's entry point in host mode and in Docker
+and names every difference; none may be unexplained. Also: a local run's folder holds the same files as
+a SageMaker job's prefix.
 """
 
 from __future__ import annotations
@@ -11,54 +8,23 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tarfile
 from pathlib import Path
-from typing import Any
 
 import boto3
+import pytest
 from support.aws import BUCKET, REGION, ROLE_ARN
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
-from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
+from support.docker import TRAINING_IMAGE, require_image
 from support.own_code import write_points
 
-PROBE = '''\
-import json, os, sys
-
-input_dir = os.environ["SM_INPUT_DIR"]
-tree = []
-for folder, folders, files in os.walk(input_dir, followlinks=True):
-    folders.sort()
-    tree += sorted(os.path.relpath(os.path.join(folder, name), input_dir) for name in files)
-probe = {
-    "env": {name: value for name, value in os.environ.items() if name.startswith("SM_")},
-    "argv": sys.argv[1:],
-    "program": os.path.basename(sys.argv[0]),
-    "input": tree,
-}
-with open(os.path.join(os.environ["SM_MODEL_DIR"], "probe.json"), "w") as handle:
-    json.dump(probe, handle)
-'''
-# Variables only the AWS PyTorch image's toolkit sets (its local stand-in runs in the Docker image).
-IMAGE_ONLY = {"SM_DLC_TORCH_VERSION"}
-# The real differences, once paths, host names and the instance type's name are written one way.
-KNOWN_DIFFERENCES = {
-    "SM_NETWORK_INTERFACE_NAME": "loopback in host mode, the container's eth0 in Docker",
-    "SM_FRAMEWORK_MODULE": "the image's toolkit module; host mode runs the script itself",
-    "SM_RESOURCE_CONFIG": "SDK local mode writes no instance groups; host mode writes them as SageMaker does",
-    "SM_INSTANCE_GROUPS": "the same",
-    "SM_INSTANCE_GROUPS_DICT": "the same",
-    "SM_CURRENT_INSTANCE_GROUP_HOSTS": "the same",
-    "SM_INPUT_DATA_CONFIG": "SDK local mode writes TrainingInputMode only; host mode SageMaker's fields",
-    "SM_TRAINING_ENV": "all of the above in one JSON",
-}
-# Docker local mode names hosts algo-N-<random suffix>; SageMaker and host mode name them algo-N.
-HOST_SUFFIX = re.compile(r"(algo-\d+)-[a-z0-9]+")
+from sagemaker_launcher.local.parity import compare, report
 
 
 def probe_config(tmp_path: Path, instance_type: str) -> Path:
+    """A team's own script with its arguments and a channel (the parity check brings its own probe)."""
     code = tmp_path / "code"
     code.mkdir(exist_ok=True)
-    (code / "probe.py").write_text(PROBE)
+    (code / "train.py").write_text("import sys\nprint('training with', sys.argv[1:])\n")
     return write_yaml(
         tmp_path / f"probe_{instance_type}.yaml",
         {
@@ -66,61 +32,59 @@ def probe_config(tmp_path: Path, instance_type: str) -> Path:
                 "INSTANCE_TYPE": instance_type,
                 "BASE_JOB_NAME": "probe",
                 "SOURCE_DIR": str(code),
-                "ENTRY_POINT": "probe.py",
+                "ENTRY_POINT": "train.py",
             },
             "IMAGE": {"URI": TRAINING_IMAGE},
             "S3": {"EXPERIMENT_NAME": "probe"},
             "INPUTS": {"training": str(write_points(tmp_path / "data" / "training"))},
             "TRAINING": {"DEFAULTS": ""},
-            "HYPERPARAMETERS": {"epochs": 2, "backend": "gloo"},
+            "HYPERPARAMETERS": {"epochs": 2, "backend": "gloo", "note": "1.10"},
             "LOCAL": {"RUNS_DIR": str(tmp_path / f"runs_{instance_type}")},
         },
     )
 
 
-def run_probe(tmp_path: Path, instance_type: str) -> tuple[dict[str, Any], Path]:
-    config = probe_config(tmp_path, instance_type)
-    runs = tmp_path / f"runs_{instance_type}"
-    try:
-        command = python_command("--config", str(config))
-        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
-    finally:
-        for container_root in runs.rglob("container"):
-            remove_local_mode_leftovers(str(container_root))
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    [job] = [path.parent.parent for path in runs.rglob("config/record.json") if "hosts" not in path.parts]
-    with tarfile.open(job / "output/model.tar.gz") as archive:
-        member = next(m for m in archive.getmembers() if m.name.removeprefix("./") == "probe.json")
-        return json.loads(archive.extractfile(member).read()), job
-
-
-def normalized(probe: dict[str, Any], base_dir: str, code_dir: str, job_name: str) -> dict[str, Any]:
-    """The probe with the real differences written one way: /opt/ml paths, algo-N hosts, one type name."""
-    text = json.dumps(probe)
-    for real, common in ((base_dir, "/opt/ml"), (code_dir, "/opt/ml/code"), (job_name, "JOB")):
-        text = text.replace(real, common)
-    text = HOST_SUFFIX.sub(r"\1", text)
-    text = text.replace('"local_process"', '"local"').replace('\\"local_process\\"', '\\"local\\"')
-    return json.loads(text)
-
-
-def test_probe_sees_the_same_contract_in_host_mode_and_docker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hosts", [1, 2])
+def test_parity_finds_no_unexplained_difference_between_host_mode_and_docker(
+    tmp_path: Path, hosts: int
+) -> None:
+    """The user's check, run as the suite's bar: zero unexplained differences, with 1 and 2 hosts."""
     require_image(TRAINING_IMAGE)
-    host_probe, host_job = run_probe(tmp_path, "local_process")
-    docker_probe, docker_job = run_probe(tmp_path, "local")
-    code = str(tmp_path / "code")
-    host = normalized(host_probe, str(host_job / "hosts/algo-1"), code, host_job.name)
-    docker = normalized(docker_probe, "/opt/ml", code, docker_job.name)
+    config = probe_config(tmp_path, "local_process")
+    done = subprocess.run(
+        python_command("parity", "--config", str(config), "SAGEMAKER.INSTANCE_COUNT", str(hosts)),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.endswith("0 unexplained."), done.stdout[-4000:]
+    assert "UNEXPLAINED" not in done.stdout
+    # What is left is explained, and the job's own arguments and channel reached both sides alike.
+    found = [line.split(": ")[1] for line in done.stdout.splitlines() if line.startswith("explained: ")]
+    assert "env.SM_NETWORK_INTERFACE_NAME" in found
+    shared = ("argv", "input_files", "env.SM_HP", "config.hyper")
+    assert not [path for path in found if path.startswith(shared)]
+    assert not list(Path(tmp_path).glob("runs_*")), "the parity runs belong in a scratch folder"
 
-    assert host["program"] == docker["program"] == "probe.py"
-    assert host["argv"] == docker["argv"] == ["--backend", "gloo", "--epochs", "2"]
-    assert host["input"] == docker["input"]
-    assert set(docker["env"]) - set(host["env"]) == IMAGE_ONLY
-    assert set(host["env"]) - set(docker["env"]) == set()
-    differing = {name for name in host["env"] if host["env"][name] != docker["env"][name]}
-    assert differing == set(KNOWN_DIFFERENCES), {
-        name: (host["env"][name], docker["env"][name]) for name in differing - set(KNOWN_DIFFERENCES)
+
+def test_an_unexplained_difference_is_named_and_fails_the_check() -> None:
+    host = {
+        "env": {"SM_HOSTS": '["algo-1"]', "SM_NETWORK_INTERFACE_NAME": "lo", "SM_CUSTOM": "1"},
+        "argv": ["--a", "1"],
     }
+    docker = {"env": {"SM_HOSTS": '["algo-1"]', "SM_NETWORK_INTERFACE_NAME": "eth0"}, "argv": ["--a", "2"]}
+    differences = list(compare(host, docker))
+    assert [(d.path, d.reason is None) for d in differences] == [
+        ("argv", True),
+        ("env.SM_CUSTOM", True),
+        ("env.SM_NETWORK_INTERFACE_NAME", False),
+    ]
+    lines = report(differences)
+    assert lines[0].startswith('UNEXPLAINED: argv: host mode ["--a", "1"], Docker ["--a", "2"]')
+    assert lines[-1].startswith("3 difference(s), 2 unexplained.")
 
 
 def test_a_local_run_is_laid_out_as_its_sagemaker_twin(aws: str, tmp_path: Path) -> None:
@@ -132,7 +96,7 @@ def test_a_local_run_is_laid_out_as_its_sagemaker_twin(aws: str, tmp_path: Path)
     local_files = {
         path.relative_to(local_job).as_posix()
         for path in local_job.rglob("*")
-        if path.is_file() and path.relative_to(local_job).parts[0] not in ("hosts", "container")
+        if path.is_file() and path.relative_to(local_job).parts[0] != "hosts"
     }
 
     data = tmp_path / "data" / "training"
@@ -155,8 +119,9 @@ def test_a_local_run_is_laid_out_as_its_sagemaker_twin(aws: str, tmp_path: Path)
     prefix = f"probe/{job_name}/"
     listing = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET, Prefix=prefix)
     s3_files = {item["Key"].removeprefix(prefix) for item in listing["Contents"]}
-    # SageMaker writes output/ when the job ends; the loopback endpoint runs no job.
-    assert s3_files == local_files - {"output/model.tar.gz", "output/output.tar.gz"}
+    # SageMaker writes output/ when the job ends (the loopback endpoint runs no job), and keeps a job's
+    # status itself, where a local run keeps status.json.
+    assert s3_files == local_files - {"output/model.tar.gz", "output/output.tar.gz", "status.json"}
     assert {"config/request.json", "config/record.json", "code/sourcedir.tar.gz"} <= s3_files
     record = json.loads((local_job / "config/record.json").read_text())
     assert record["code"]["uri"].endswith(f"{local_job.name}/code/sourcedir.tar.gz")

@@ -1,9 +1,9 @@
 """The dry run's cost bound: price x INSTANCE_COUNT x MAX_RUN_SECONDS from the AWS Price List.
 
-Prices come from a loopback server that answers GetProducts in the Price List's own format (each
-PriceList entry a product as a JSON string), reached through ``AWS_ENDPOINT_URL_PRICING`` as boto3
-reaches any endpoint; everything else goes to moto's server, which has no Price List (it answers 500).
-Where no price comes, the dry run says so in one line and still succeeds.
+Prices come from the AWS dialect (tests/support/aws_dialect.py), which answers GetProducts in the Price
+List's own shape (each entry a product as a JSON string, paged with NextToken), reached through
+``AWS_ENDPOINT_URL_PRICING`` as boto3 reaches any endpoint; moto's own server has no Price List (it
+answers 500). Where no price comes, the dry run says so in one line and still succeeds.
 """
 
 from __future__ import annotations
@@ -12,118 +12,33 @@ import json
 import os
 import socket
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.aws import s3_keys
+from support.aws_dialect import AwsDialect
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 from support.container import write_digits_data
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 SPOT = str(REPO_ROOT / "configs/sagemaker_spot_config.yaml")
-TRAINING_PRICE = "1.4080000000"
-
-
-def product(
-    component: str, usage: str, usd: str, instance: str = "ml.g5.xlarge", region: str = "us-east-1"
-) -> str:
-    """One GetProducts entry as the Price List sends it: a product and its terms, as a JSON string."""
-    sku = f"SKU{abs(hash((component, usage, instance, region))) % 10**8:08d}"
-    rate = {
-        "unit": "Hrs",
-        "endRange": "Inf",
-        "description": f"${float(usd):g} per Hour for {usage.split('-', 1)[1]} in US East (N. Virginia)",
-        "appliesTo": [],
-        "rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7",
-        "beginRange": "0",
-        "pricePerUnit": {"USD": usd},
-    }
-    return json.dumps(
-        {
-            "product": {
-                "productFamily": "ML Instance",
-                "attributes": {
-                    "instanceName": instance,
-                    "regionCode": region,
-                    "location": "US East (N. Virginia)",
-                    "locationType": "AWS Region",
-                    "component": component,
-                    "usagetype": usage,
-                    "operation": "RunInstance",
-                    "servicecode": "AmazonSageMaker",
-                    "vCpu": "4",
-                    "physicalGpu": "1",
-                },
-                "sku": sku,
-            },
-            "serviceCode": "AmazonSageMaker",
-            "terms": {
-                "OnDemand": {
-                    f"{sku}.JRTCKXETXF": {
-                        "priceDimensions": {rate["rateCode"]: rate},
-                        "sku": sku,
-                        "effectiveDate": "2026-08-01T00:00:00Z",
-                        "offerTermCode": "JRTCKXETXF",
-                        "termAttributes": {},
-                    }
-                }
-            },
-            "version": "20260801000000",
-            "publicationDate": "2026-08-01T00:00:00Z",
-        }
-    )
-
-
-# What the Price List holds for ml.g5.xlarge in us-east-1: one product per SageMaker component.
-G5_PRODUCTS = [
-    product("Notebook", "USE1-Notebk:ml.g5.xlarge", "1.4100000000"),
-    product("Hosting", "USE1-Host:ml.g5.xlarge", "1.4100000000"),
-    product("Training", "USE1-Train:ml.g5.xlarge", TRAINING_PRICE),
-    product("Processing", "USE1-Processing:ml.g5.xlarge", "1.6000000000"),
-]
-
-
-class PriceList:
-    """A loopback GetProducts endpoint: answers with ``products`` and keeps every request it got."""
-
-    def __init__(self, products: list[str]) -> None:
-        self.products = products
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.requests.append((self.headers["X-Amz-Target"], body))
-                answer = json.dumps({"FormatVersion": "aws_v1", "PriceList": owner.products}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+GET_PRODUCTS = "AWSPriceListService.GetProducts"
 
 
 @pytest.fixture
-def price_list(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[PriceList]:
-    """The loopback Price List, with its G5 products, as the pricing endpoint of this process."""
-    prices = PriceList(G5_PRODUCTS)
-    thread = threading.Thread(target=prices.server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", prices.url)
-    yield prices
-    prices.server.shutdown()
-    prices.server.server_close()
+def price_list(aws_dialect: AwsDialect, monkeypatch: pytest.MonkeyPatch) -> AwsDialect:
+    """The dialect's Price List as this process's pricing endpoint: ml.g5.xlarge in us-east-1 at USD 1.408
+    an hour for training (notebook, hosting and processing priced apart), one page per question unless a
+    test pages it. The dry run asks once, quickly, by design: a throttled answer has its own test."""
+    aws_dialect.knobs.throttle_first_calls = False
+    aws_dialect.knobs.price_page_size = 100
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", aws_dialect.url)
+    return aws_dialect
+
+
+def questions(dialect: AwsDialect) -> int:
+    return dialect.answered.get(GET_PRODUCTS, 0)
 
 
 def dry_run(*args: str) -> tuple[dict[str, Any], list[str]]:
@@ -132,7 +47,7 @@ def dry_run(*args: str) -> tuple[dict[str, Any], list[str]]:
     return json.loads(result.stdout), result.stderr.splitlines()
 
 
-def test_dry_run_bounds_the_cost_with_the_training_price(price_list: PriceList) -> None:
+def test_dry_run_bounds_the_cost_with_the_training_price(price_list: AwsDialect) -> None:
     request, lines = dry_run(
         "--config", EXAMPLE, "SAGEMAKER.INSTANCE_COUNT", "2", "SAGEMAKER.MAX_RUN_SECONDS", "5400"
     )
@@ -143,8 +58,8 @@ def test_dry_run_bounds_the_cost_with_the_training_price(price_list: PriceList) 
         "Cost estimate: at most USD 4.22, an upper bound: on-demand ml.g5.xlarge in us-east-1"
     )
     assert "USD 1.408 an hour x 2 instances x 1.5 h" in line and "Spot" not in line
-    [(target, body)] = price_list.requests
-    assert target == "AWSPriceListService.GetProducts"
+    assert questions(price_list) == 1
+    body = price_list.requests[GET_PRODUCTS].json
     assert body["ServiceCode"] == "AmazonSageMaker"
     assert {item["Field"]: item["Value"] for item in body["Filters"]} == {
         "regionCode": "us-east-1",
@@ -153,23 +68,38 @@ def test_dry_run_bounds_the_cost_with_the_training_price(price_list: PriceList) 
     assert s3_keys() == []
 
 
-def test_a_spot_dry_run_says_its_bound_is_the_on_demand_one(price_list: PriceList) -> None:
+def test_a_spot_dry_run_says_its_bound_is_the_on_demand_one(price_list: AwsDialect) -> None:
     _, lines = dry_run("--config", SPOT)
     [line] = lines
     assert "at most USD 2.82" in line  # 1.408 x 2 instances x 1 h
     assert "Spot jobs bill less: this is their on-demand bound." in line
 
 
-def test_moto_has_no_price_list_so_the_dry_run_says_so_and_succeeds(
-    aws: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_paged_answer_is_read_to_its_last_page(price_list: AwsDialect) -> None:
+    price_list.knobs.price_page_size = 1  # one product a page: the training price is on a later page
+    _, lines = dry_run("--config", EXAMPLE)
+    assert lines[0].startswith("Cost estimate: at most USD 1.41"), lines
+    assert questions(price_list) == 4, "one page for each of the instance type's four products"
+
+
+def test_a_throttled_price_question_is_asked_once_and_the_dry_run_goes_on(price_list: AwsDialect) -> None:
+    price_list.throttle(GET_PRODUCTS)
+    request, lines = dry_run("--config", EXAMPLE)
+    assert request["TrainingJobName"].startswith("digits-")
+    assert lines == [
+        "no cost estimate: the AWS Price List refused the question (ThrottlingException: Rate exceeded)"
+    ]
+    assert questions(price_list) == 0 and price_list.throttled[GET_PRODUCTS] == 1
+
+
+def test_moto_has_no_price_list_so_the_dry_run_says_so_and_succeeds(aws: str, moto_server: str) -> None:
     # Its own process: moto prints a line to the test process's stdout for the question it cannot route.
-    monkeypatch.delenv("AWS_ENDPOINT_URL_PRICING")
     done = subprocess.run(
         python_command("--config", EXAMPLE, "--dry-run"),
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
+        env={**os.environ, "AWS_ENDPOINT_URL_PRICING": moto_server},
         check=True,
     )
     assert json.loads(done.stdout)["TrainingJobName"].startswith("digits-")
@@ -230,15 +160,15 @@ def test_no_endpoint_or_no_credentials_is_one_line(tmp_path: Path, credentials: 
     assert line.startswith(expected), line
 
 
-def test_an_instance_type_the_price_list_does_not_list_is_named(price_list: PriceList) -> None:
-    price_list.products = [product("Hosting", "USE1-Host:ml.g5.xlarge", "1.4100000000")]
+def test_an_instance_type_the_price_list_does_not_list_is_named(price_list: AwsDialect) -> None:
+    price_list.knobs.prices = {("us-east-1", "ml.m5.large"): 0.115}
     _, lines = dry_run("--config", EXAMPLE)
     assert lines == [
         "no cost estimate: the AWS Price List lists no on-demand training price for ml.g5.xlarge in us-east-1"
     ]
 
 
-def test_a_grid_sweep_bounds_each_job_and_the_total(price_list: PriceList, tmp_path: Path) -> None:
+def test_a_grid_sweep_bounds_each_job_and_the_total(price_list: AwsDialect, tmp_path: Path) -> None:
     config = write_yaml(
         tmp_path / "sweep.yaml",
         {
@@ -257,11 +187,11 @@ def test_a_grid_sweep_bounds_each_job_and_the_total(price_list: PriceList, tmp_p
     assert lines[1].startswith("  1. SAGEMAKER.INSTANCE_COUNT=1 SOLVER.BASE_LR=0.01: at most USD 1.41 (")
     assert lines[2].startswith("  2. SAGEMAKER.INSTANCE_COUNT=2 SOLVER.BASE_LR=0.01: at most USD 2.82 (")
     assert lines[3] == "Cost estimate in total: at most USD 4.22 for all 2 jobs."
-    assert len(price_list.requests) == 1, "one question per instance type and region"
+    assert questions(price_list) == 1, "one question per instance type and region"
 
 
 def test_a_sweep_point_without_a_price_is_named_and_leaves_no_total(
-    price_list: PriceList, tmp_path: Path
+    price_list: AwsDialect, tmp_path: Path
 ) -> None:
     config = write_yaml(
         tmp_path / "sweep.yaml",
@@ -280,11 +210,11 @@ def test_a_sweep_point_without_a_price_is_named_and_leaves_no_total(
         "training price for ml.g5.2xlarge in us-east-1"
     )
     assert lines[3] == "no cost estimate: in total, since 1 of the 2 have none."
-    assert len(price_list.requests) == 2
+    assert questions(price_list) == 2
 
 
 def test_a_bayesian_sweep_bounds_each_training_job_and_all_of_them(
-    price_list: PriceList, tmp_path: Path
+    price_list: AwsDialect, tmp_path: Path
 ) -> None:
     config = write_yaml(
         tmp_path / "tuning.yaml",

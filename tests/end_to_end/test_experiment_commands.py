@@ -21,10 +21,9 @@ from typing import Any
 
 import pytest
 import requests
-from support.aws import BUCKET, REGION, ROLE_ARN, s3_json, training_jobs
+from support.aws import ACCOUNT, BUCKET, REGION, ROLE_ARN, described, s3_json, s3_keys, training_jobs
 from support.commands import REPO_ROOT, run_cli, write_yaml
 
-ACCOUNT = "123456789012"
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
@@ -66,6 +65,7 @@ def foreign_job(name: str) -> None:
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": 60},
     )
+    described(boto3.client("sagemaker", region_name=REGION), name)
 
 
 def seed_logs(job: str, lines: dict[str, list[tuple[int, str]]]) -> None:
@@ -116,14 +116,15 @@ def model_uri(job: str, experiment: str) -> str:
 # ---------------------------------------------------------------------------------------------- #
 # list
 # ---------------------------------------------------------------------------------------------- #
-def test_list_shows_launched_jobs_newest_first_and_filters(aws: str, tmp_path: Path) -> None:
+def test_list_shows_launched_jobs_newest_first_and_filters(aws: str, tmp_path: Path, end_job: Any) -> None:
     older = launch(tmp_path, "exp-a")
     newer = launch(tmp_path, "exp-b")
     foreign_job("made-elsewhere")
+    end_job(older)
     job = backend_job(older)
     job.enable_managed_spot_training = True
     job.training_time_in_seconds, job.billable_time_in_seconds = 1000, 300
-    backend_job(newer).training_job_status = "Failed"
+    end_job(newer, "Failed", "AlgorithmError: boom")
 
     lines = run_cli("list").output.splitlines()
     assert lines[0].split() == [
@@ -159,11 +160,13 @@ def test_list_shows_launched_jobs_newest_first_and_filters(aws: str, tmp_path: P
 # ---------------------------------------------------------------------------------------------- #
 # show
 # ---------------------------------------------------------------------------------------------- #
-def test_show_prints_status_record_configs_metrics_and_artifacts(aws: str, tmp_path: Path) -> None:
+def test_show_prints_status_record_configs_metrics_and_artifacts(
+    aws: str, tmp_path: Path, end_job: Any
+) -> None:
     name = launch(tmp_path, "exp-a", "SOLVER.BASE_LR", "0.02")
+    end_job(name, "Failed", "AlgorithmError: CUDA out of memory")
     job = backend_job(name)
-    job.training_job_status = "Failed"
-    job.failure_reason = "AlgorithmError: CUDA out of memory"
+    job.final_metric_data_list = [{"MetricName": "train:progress", "Value": 100.0, "Timestamp": 0}]
 
     output = run_cli("show", name).output
     assert f"Job {name}: Failed" in output
@@ -214,8 +217,9 @@ def test_unknown_job_is_one_clear_error(aws: str, command: str) -> None:
 # ---------------------------------------------------------------------------------------------- #
 # logs
 # ---------------------------------------------------------------------------------------------- #
-def test_logs_prints_every_host_in_time_order(aws: str, tmp_path: Path) -> None:
+def test_logs_prints_every_host_in_time_order(aws: str, tmp_path: Path, end_job: Any) -> None:
     name = launch(tmp_path, "exp-a")
+    end_job(name)
     result = run_cli("logs", name)
     assert result.stdout == ""
     assert f"No log lines for job {name} (Completed)" in result.stderr
@@ -229,17 +233,17 @@ def test_logs_prints_every_host_in_time_order(aws: str, tmp_path: Path) -> None:
     assert time.monotonic() - started < 3
 
 
-def test_logs_follow_polls_until_the_job_ends(aws: str, tmp_path: Path) -> None:
+def test_logs_follow_polls_until_the_job_ends(
+    aws: str, aws_dialect: Any, tmp_path: Path, end_job: Any
+) -> None:
+    aws_dialect.knobs.lifecycle_step_s = 60  # the job keeps training until the test ends it
     name = launch(tmp_path, "exp-a")
-    job = backend_job(name)
-    job.training_job_status = "InProgress"
     seed_logs(name, {"algo-1": [(0, "epoch 1")]})
 
     def finish() -> None:
         time.sleep(0.6)
         seed_logs(name, {"algo-1": [(5, "epoch 2")]})
-        job.training_job_status = "Failed"
-        job.failure_reason = "AlgorithmError: loss is NaN"
+        end_job(name, "Failed", "AlgorithmError: loss is NaN")
 
     worker = threading.Thread(target=finish)
     worker.start()
@@ -272,21 +276,38 @@ def test_fetch_downloads_and_unpacks_both_archives(aws: str, tmp_path: Path) -> 
 # ---------------------------------------------------------------------------------------------- #
 # stop
 # ---------------------------------------------------------------------------------------------- #
-def test_stop_refuses_ended_jobs_and_reports_service_errors(aws: str, tmp_path: Path) -> None:
+def test_stop_asks_sagemaker_and_the_job_goes_stopping_then_stopped(
+    aws: str, aws_dialect: Any, tmp_path: Path
+) -> None:
+    import boto3
+
+    aws_dialect.knobs.lifecycle_step_s = 1.5  # each stage lasts long enough to stop the job in one
     name = launch(tmp_path, "exp-a")
+    files = sorted(s3_keys())
+    said = run_cli("stop", name).output
+    assert f"Asked SageMaker to stop job {name}" in said
+    assert aws_dialect.requests["SageMaker.StopTrainingJob"].json == {"TrainingJobName": name}
+    assert "is already stopping" in run_cli("stop", name).output
+    client = boto3.client("sagemaker", region_name=REGION)
+    deadline = time.monotonic() + 20
+    while (job := described(client, name))["TrainingJobStatus"] != "Stopped":
+        assert job["TrainingJobStatus"] == "Stopping" and time.monotonic() < deadline, job[
+            "TrainingJobStatus"
+        ]
+        time.sleep(0.2)
+    assert [step["Status"] for step in job["SecondaryStatusTransitions"]][-2:] == ["Stopping", "Stopped"]
+    assert sorted(s3_keys()) == files, "stopping a job keeps its configs, record and request"
+    assert f"Job {name}: Stopped" in run_cli("show", name).output
+    ended = run_cli("stop", name, expect_exit=1).output
+    assert f"Error: Job {name} already ended with status Stopped at " in ended
+
+
+def test_stop_refuses_ended_jobs(aws: str, tmp_path: Path, end_job: Any) -> None:
+    name = launch(tmp_path, "exp-a")
+    end_job(name)
     ended = run_cli("stop", name, expect_exit=1).output
     assert f"Error: Job {name} already ended with status Completed at " in ended
-    assert "there is nothing to stop" in ended
-
-    job = backend_job(name)
-    job.training_job_status = "Stopping"
-    assert "is already stopping" in run_cli("stop", name).output
-
-    # moto does not implement StopTrainingJob and answers HTTP 500: the error must say so, not succeed.
-    job.training_job_status = "InProgress"
-    failed = run_cli("stop", name, expect_exit=1).output
-    assert f"Error: Stopping training job {name} failed: the service answered HTTP 500" in failed
-    assert "Traceback" not in failed
+    assert "there is nothing to stop" in ended and "Traceback" not in ended
 
 
 # ---------------------------------------------------------------------------------------------- #
@@ -355,7 +376,8 @@ def test_missing_permissions_are_named(tmp_path: Path, aws: str, request: pytest
 
     listed = run_cli("list", expect_exit=1).output
     assert (
-        "Error: Listing training jobs was denied: your AWS identity lacks the 'sagemaker:Search' permission."
+        "Error: Listing training jobs was denied: your AWS identity lacks the 'sagemaker:Search' permission, or "
+        "a policy forbids the call."
         in listed
     )
     shown = run_cli("show", name, expect_exit=1).output

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from support.aws import BUCKET, REGION, ROLE_ARN, aws_environment
+from support.aws import BUCKET, REGION, ROLE_ARN, aws_environment, described
+from support.aws_dialect import Faults, faulty_endpoint
 from support.commands import REPO_ROOT, python_command, run_cli
-from support.faulty_proxy import Faults, faulty_proxy
 
 from sagemaker_launcher.jobs.archives import MAX_MEMBERS, unpacked_problem
 
@@ -45,7 +45,7 @@ def job_with_model(archive: bytes) -> str:
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": 60},
     )
-    uri = sagemaker.describe_training_job(TrainingJobName=JOB)["ModelArtifacts"]["S3ModelArtifacts"]
+    uri = described(sagemaker, JOB)["ModelArtifacts"]["S3ModelArtifacts"]
     key = uri.removeprefix(f"s3://{BUCKET}/")
     boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=archive)
     return uri
@@ -296,7 +296,7 @@ def test_ctrl_c_during_the_download_leaves_nothing_and_a_rerun_works(aws: str, t
     job_with_model(archive_of(entry("weights.bin", data=os.urandom(3 * 1024 * 1024))))
     dest = tmp_path / "dest"
     faults = Faults(stall_answers_after_bytes=1024 * 1024)
-    with faulty_proxy(aws, faults) as proxy:
+    with faulty_endpoint(aws, faults) as proxy:
         process = fetch_process(proxy, dest)
         assert faults.stalled.wait(60), "the download never started"
         process.send_signal(signal.SIGINT)

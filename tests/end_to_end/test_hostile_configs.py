@@ -19,9 +19,9 @@ from click.testing import Result
 from support.aws import s3_keys, s3_text, training_jobs
 from support.commands import REPO_ROOT, run_cli
 
-from sagemaker_launcher.config import service_limits
 from sagemaker_launcher.config.loading import load_configs
 from sagemaker_launcher.config.validation import validate
+from sagemaker_launcher.spec import service_model
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 
@@ -301,7 +301,7 @@ def test_tag_values_with_unicode_letters_digits_and_separators_are_accepted() ->
     ],
 )
 def test_service_patterns_are_matched_with_javas_meaning(shape: str, text: str, matches: bool) -> None:
-    assert service_limits.field(shape).matches(text) is matches
+    assert service_model.field(shape).matches(text) is matches
 
 
 @pytest.mark.parametrize(
@@ -323,6 +323,6 @@ def test_service_patterns_are_matched_with_javas_meaning(shape: str, text: str, 
 def test_every_pattern_the_launcher_checks_takes_a_usual_value_and_no_line_break(
     shape: str, example: str
 ) -> None:
-    limits = service_limits.field(shape)
+    limits = service_model.field(shape)
     assert limits.matches(example)
     assert not limits.matches(f"{example}\n")

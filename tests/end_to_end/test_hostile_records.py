@@ -22,7 +22,7 @@ from support.aws import BUCKET, REGION, s3_json, s3_keys, s3_text, training_jobs
 from support.commands import REPO_ROOT, run_cli, write_yaml
 from support.own_code import write_yacs_project
 
-from sagemaker_launcher.launch.redaction import REDACTED, redact
+from sagemaker_launcher.spec.redaction import REDACTED, redact
 
 ACCOUNT = "123456789012"
 EXAMPLE = REPO_ROOT / "configs" / "sagemaker_config.yaml"
@@ -246,20 +246,31 @@ def test_reproduce_uses_the_parents_s3_channels_and_code_archive(aws: str, tmp_p
         "config/request.json",
         "config/sagemaker_config.yaml",
     }
-    assert s3_json(f"exp-a/{child}/config/record.json")["code"] == {
-        "source": "reused",
+    parent_record = s3_json(f"exp-a/{parent}/config/record.json")
+    child_record = s3_json(f"exp-a/{child}/config/record.json")
+    assert child_record["code"] == {
+        "source": "parent",
         "uri": json.loads(archive),
+        "entry_point": "train.py",
+        # The code's own commit (the parent's), beside the reproducer's checkout in "git".
+        "commit": parent_record["code"]["commit"],
     }
     recorded = yaml.safe_load(s3_text(f"exp-a/{child}/config/sagemaker_config.yaml"))
     assert recorded["SAGEMAKER"]["SOURCE_DIR"] == str(code)
     assert recorded["INPUTS"]["train"] == parent_channels["train"]
 
 
-def test_reproduce_checks_overrides_against_the_defaults_in_the_parents_archive(
+def test_reproduce_checks_overrides_against_the_recorded_config_and_runs_no_fetched_code(
     aws: str, tmp_path: Path
 ) -> None:
+    """The parent's archived TRAINING.DEFAULTS module is code from S3: reproduce checks overrides against
+    the recorded training config (every key, with its type) and imports that module only when told to
+    with --trust-code, which then applies its value rules too."""
     code = tmp_path / "code"
     training_file = write_yacs_project(code, {"SOLVER": {"LR": 0.05}})
+    marker = tmp_path / "imported"
+    config_module = code / "my_project" / "config.py"
+    config_module.write_text(f"open({str(marker)!r}, 'a').close()\n" + config_module.read_text())
     parent = launch(
         tmp_path,
         "exp-y",
@@ -275,9 +286,21 @@ def test_reproduce_checks_overrides_against_the_defaults_in_the_parents_archive(
         "first",
     )
     shutil.rmtree(code)
+    marker.unlink()
 
-    refused = run_cli("reproduce", parent, "SOLVER.LR", "-1", expect_exit=1).output
+    assert (
+        "'SOLVER.LR' must be a number"
+        in run_cli("reproduce", parent, "SOLVER.LR", "fast", expect_exit=1).output
+    )
+    assert (
+        "unknown key 'SOLVER.NOPE'" in run_cli("reproduce", parent, "SOLVER.NOPE", "1", expect_exit=1).output
+    )
+    run_cli("reproduce", parent, "SOLVER.LR", "-1", "--dry-run")
+    assert not marker.exists(), "reproduce ran code fetched from S3 without --trust-code"
+
+    refused = run_cli("reproduce", parent, "--trust-code", "SOLVER.LR", "-1", expect_exit=1).output
     assert "training config key 'SOLVER.LR' must be above 0, got -1" in refused
+    assert marker.exists()
     output = run_cli("reproduce", parent, "SOLVER.LR", "0.2").output
     child = re.search(r"Started training job (\S+), reproducing", output).group(1)
     recorded = yaml.safe_load(s3_text(f"exp-y/{child}/config/training_config.yaml"))

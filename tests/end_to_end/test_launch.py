@@ -77,8 +77,15 @@ def test_example_config_launches_with_record_configs_and_tags(aws: str) -> None:
     assert record["launched_by"]["user"] and record["launched_by"]["host"]
     assert record["launched_by"]["aws_identity"].startswith("arn:aws:")
     assert record["image_uri"] == job["AlgorithmSpecification"]["TrainingImage"]
-    assert record["code"] == {"source": "image", "path": "/opt/ml/code"}
-    assert record["packages"]["sagemaker"].startswith("2.")
+    assert record["code"] == {
+        "source": "image",
+        "path": "/opt/ml/code",
+        "entry_point": "main.py",
+        "commit": record["git"]["commit"],
+    }
+    assert record["record_version"] == 3
+    assert record["processes"] == "torchrun, one process per GPU"
+    assert "sagemaker" not in record["packages"]
     assert tags_of(job) == {
         "sm-launcher:experiment": "digits-baseline",
         "sm-launcher:git-commit": record["git"]["commit"],
@@ -170,7 +177,13 @@ def test_source_dir_is_uploaded_and_run_in_script_mode(aws: str, tmp_path: Path)
     with tarfile.open(archive) as bundle:
         assert sorted(bundle.getnames()) == ["requirements.txt", "train.py"]
     record = s3_json(f"digits-baseline/{name}/config/record.json")
-    assert record["code"] == {"source": "uploaded", "source_dir": str(code), "uri": archive_uri}
+    assert record["code"] == {
+        "source": "uploaded",
+        "source_dir": str(code),
+        "uri": archive_uri,
+        "entry_point": "train.py",
+        "commit": record["git"]["commit"],
+    }
 
 
 def test_dry_run_prints_exactly_the_request_a_launch_sends(aws: str) -> None:
@@ -223,7 +236,7 @@ def test_repository_and_tag_name_ecr_for_sagemaker_and_the_local_engine_otherwis
     instance_type: str, expected: str
 ) -> None:
     from sagemaker_launcher.config.loading import load_configs
-    from sagemaker_launcher.launch.plan import image_uri
+    from sagemaker_launcher.config.spec_building import image_uri
 
     # The example extends team_base.yaml, which sets a role ARN: local modes must still not get ECR.
     configs = load_configs(EXAMPLE, ["SAGEMAKER.INSTANCE_TYPE", instance_type])

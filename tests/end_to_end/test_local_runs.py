@@ -18,17 +18,14 @@ import tarfile
 import time
 from pathlib import Path
 
-import yaml
 from support.commands import REPO_ROOT, local_launch_command, python_command
-from support.docker import TRAINING_IMAGE, stop_first_container_after_an_epoch
+from support.docker import TRAINING_IMAGE, job_containers, stop_first_container_after_an_epoch
 
-from sagemaker_launcher.local.processes import free_port
+from sagemaker_launcher.local.host_mode import free_port
 
 # SDK local mode names hosts algo-N-<suffix>; host mode and SageMaker name them algo-N.
 WEIGHTS = re.compile(r"Host (algo-\d+)\S* final weights sha256=([0-9a-f]{64})")
 RUN_TIMEOUT = 420
-
-
 
 
 def python_command_for(script: str, *args: str) -> list[str]:
@@ -276,12 +273,13 @@ def test_docker_local_mode_trains_the_example_to_its_accuracy_bar(docker_runs: P
     job = only_job_dir(docker_runs)
     assert final_accuracy(job) >= 0.95
     assert_model_artifact(job)
-    [compose_file] = (job / "container").glob("*/docker-compose.yaml")
-    names = [
-        service["container_name"] for service in yaml.safe_load(compose_file.read_text())["services"].values()
-    ]
-    listed = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True)
-    assert names and not set(names) & set(listed.stdout.split()), "the job's containers were left behind"
+    assert job_containers(job.name) == [], "the job's containers were left behind"
+    networks = subprocess.run(
+        ["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True, text=True
+    )
+    assert job.name not in networks.stdout.split(), "the job's network was left behind"
+    status = json.loads((job / "status.json").read_text())
+    assert status["status"] == "Completed" and status["hosts"] == {"algo-1": {"exit_code": 0}}
 
 
 def test_docker_local_mode_trains_across_two_containers(docker_runs: Path, digits: Path) -> None:
@@ -321,7 +319,7 @@ def test_docker_local_mode_picks_up_a_code_edit_without_a_rebuild(
 def test_docker_local_mode_shows_the_container_failure(docker_runs: Path, digits: Path) -> None:
     done = launch("configs/local.yaml", docker_runs, digits, "DATA.FILE_NAME", "missing.npz")
     assert done.returncode == 1
-    assert re.search(r"The training container failed: DataError: .*has no missing\.npz", done.stderr), (
+    assert re.search(r"Host algo-1 exited with code 1: DataError: .*has no missing\.npz", done.stderr), (
         done.stderr[-2000:]
     )
 
@@ -331,7 +329,7 @@ def test_docker_stop_reaches_the_training_script_which_checkpoints(docker_runs: 
     command = local_launch_command("configs/local.yaml", docker_runs, digits, "SOLVER.EPOCHS", "200")
     code, output = stop_first_container_after_an_epoch(command, RUN_TIMEOUT)
     assert code == 1
-    assert re.search(r"The training container failed: Stopped by SIGTERM: checkpoint saved", output)
+    assert re.search(r"Host algo-1 exited with code 1: Stopped by SIGTERM: checkpoint saved", output)
 
 
 def test_socket_debugger_serves_pdb_from_inside_the_container(docker_runs: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -21,8 +22,6 @@ from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 from support.docker import TRAINING_IMAGE, remove_local_mode_leftovers, require_image
 from support.own_code import write_points, write_strict_script, write_wheel, write_yacs_project
 
-from sagemaker_launcher.local.requirements import unmet_requirements
-
 RUN_TIMEOUT = 420
 SDK_KEYS = {
     "sagemaker_program",
@@ -33,8 +32,8 @@ SDK_KEYS = {
 }
 
 
-def run(config: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    """The launcher as a user runs it, to its end."""
+def run(config: Path, *overrides: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The launcher as a user runs it, to its end (``environment``: variables set for it)."""
     return subprocess.run(
         python_command("--config", str(config), *overrides),
         capture_output=True,
@@ -42,6 +41,7 @@ def run(config: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
         cwd=REPO_ROOT,
         timeout=RUN_TIMEOUT,
         check=False,
+        env={**os.environ, **environment},
     )
 
 
@@ -130,8 +130,12 @@ def test_crashing_script_ends_the_output_with_its_exception(tmp_path: Path) -> N
     exception = "ValueError: learning rate must be positive, got -1.0"
     assert any(exception in line for line in last_lines), last_lines
     failure = (only_job(tmp_path / "runs") / "hosts/algo-1/output/failure").read_text()
-    assert failure.startswith("ExecuteUserScriptError: train.py exited with code 1")
-    assert failure.rstrip().endswith(exception)
+    # As the image's toolkit reports it, so a failure reads the same in host mode, in Docker and on SageMaker.
+    assert failure.startswith(
+        'ExecuteUserScriptError:\nExitCode 1\nErrorMessage "Traceback (most recent call'
+    )
+    assert f'{exception}"\nCommand "' in failure
+    assert failure.endswith('train.py --backend gloo --epochs 60 --lr -1"')
 
 
 def test_dry_run_sends_the_script_exactly_its_arguments(aws: str, tmp_path: Path) -> None:
@@ -248,21 +252,86 @@ def test_requirements_are_installed_once_then_reused(tmp_path: Path) -> None:
 
     first = run(config)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "installing smprobe-extra==1.0 into" in first.stderr
+    assert "requirements.txt: installing into" in first.stderr
     second = run(config)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "using the cached install of smprobe-extra==1.0" in second.stderr
+    assert "requirements.txt: using the cached environment" in second.stderr
     assert "installing" not in second.stderr
     # The launcher's own environment is unchanged.
     assert importlib.util.find_spec("smprobe_extra") is None
 
 
-def test_requirements_the_environment_meets_need_nothing() -> None:
-    text = (REPO_ROOT / "sagemaker_container/requirements.txt").read_text()
-    assert unmet_requirements(text) == []
-    assert unmet_requirements("numpy>=1\nnot-installed-anywhere==1.0\nyacs; python_version < '3'\n") == [
-        "not-installed-anywhere==1.0"
-    ]
+def versions_script(code: Path, packages: list[str]) -> None:
+    """A training script that writes the versions it imports to the model folder."""
+    code.mkdir(parents=True, exist_ok=True)
+    (code / "train.py").write_text(
+        "import importlib.metadata, json, os\n"
+        f"names = {packages!r}\n"
+        "versions = {name: importlib.metadata.version(name) for name in names}\n"
+        "open(os.path.join(os.environ['SM_MODEL_DIR'], 'result.json'), 'w').write(json.dumps(versions))\n"
+    )
+
+
+def versions_config(tmp_path: Path) -> Path:
+    return strict_config(tmp_path, HYPERPARAMETERS={}, INPUTS={})
+
+
+def test_requirements_that_need_backtracking_resolve_as_pip_resolves_them(tmp_path: Path) -> None:
+    """pip's resolver picks the older dependency the newest one excludes (as pip does in the container),
+    where installing each line on its own would take the newest and fail."""
+    config = versions_config(tmp_path)
+    code = tmp_path / "code"
+    wheels = code / "wheels"
+    write_wheel(wheels, "smprobe-dep", "1.0", "")
+    write_wheel(wheels, "smprobe-dep", "2.0", "")
+    write_wheel(wheels, "smprobe-app", "2.0", "", requires=("smprobe-dep<2",))
+    (code / "requirements.txt").write_text("--no-index\n--find-links wheels\nsmprobe-dep\nsmprobe-app>=2\n")
+    versions_script(code, ["smprobe-app", "smprobe-dep"])
+    done = run(config)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert model_result(only_job(tmp_path / "runs")) == {"smprobe-app": "2.0", "smprobe-dep": "1.0"}
+
+
+def test_nested_requirement_files_constraints_and_local_packages_read_as_pip_reads_them(
+    tmp_path: Path,
+) -> None:
+    """-r and -c name files relative to the file naming them, -e a folder: none of them is "already met"."""
+    config = versions_config(tmp_path)
+    code = tmp_path / "code"
+    wheels = code / "reqs" / "wheels"
+    write_wheel(wheels, "smprobe-nested", "1.0", "")
+    write_wheel(wheels, "smprobe-nested", "1.5", "")
+    (code / "reqs" / "base.txt").write_text("--no-index\n--find-links wheels\nsmprobe-nested\n")
+    (code / "reqs" / "pins.txt").write_text("smprobe-nested<1.5\n")
+    package = tmp_path / "pkg"
+    (package / "smprobe_local").mkdir(parents=True)
+    (package / "smprobe_local" / "__init__.py").write_text("")
+    (package / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "smprobe-local"\nversion = "0.3"\n'
+    )
+    (code / "requirements.txt").write_text("-r reqs/base.txt\n-c reqs/pins.txt\n-e ../pkg\n")
+    versions_script(code, ["smprobe-nested", "smprobe-local"])
+    # No index is reachable to fetch a build backend for the local package: build it with this one, as a
+    # user's pip configuration can (pip reads PIP_* variables wherever it runs).
+    offline = {"PIP_NO_BUILD_ISOLATION": "0"}
+    done = run(config, **offline)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert model_result(only_job(tmp_path / "runs")) == {"smprobe-nested": "1.0", "smprobe-local": "0.3"}
+    # A change to a nested file is a new environment, not the cached one.
+    (code / "reqs" / "pins.txt").write_text("smprobe-nested<=1.5\n")
+    again = run(config, **offline)
+    assert again.returncode == 0 and "installing into" in again.stderr, again.stderr[-3000:]
+
+
+def test_requirements_the_environment_meets_need_no_environment(tmp_path: Path) -> None:
+    from sagemaker_launcher.local.requirements import prepare_environment
+
+    said: list[str] = []
+    assert prepare_environment(REPO_ROOT / "sagemaker_container", tmp_path / "cache", said.append) is None
+    assert said and said[0].endswith("already met by the launcher's environment, nothing to install.")
+    assert prepare_environment(REPO_ROOT / "sagemaker_container", tmp_path / "cache", said.append) is None
+    assert said[1].endswith("already met")
 
 
 # ---------------------------------------------------------------------------------------------- #

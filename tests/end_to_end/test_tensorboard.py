@@ -25,8 +25,6 @@ BASE_LR = 0.003
 LEARNING_RATE_TAG = "train:learning_rate"
 
 
-
-
 def scalars(folder: Path) -> dict[str, dict[int, float]]:
     """Every scalar of the event files in ``folder``: tag -> step -> value."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -12,7 +12,7 @@ import pytest
 from support.aws import s3_keys, training_jobs
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 
-from sagemaker_launcher.launch.plan import new_job_name
+from sagemaker_launcher.spec.layout import new_job_name
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
 
@@ -125,9 +125,9 @@ def test_job_names_differ_within_one_second_and_fit_the_api() -> None:
     # 4 random hex digits: two names of one second collide 1 time in 65,536 (and a taken name is
     # refused at launch); among 50, one collision has a 2% chance, two under 0.02%.
     assert len(names) >= 49
-    from sagemaker_launcher.config import service_limits
+    from sagemaker_launcher.spec import service_model
 
-    limits = service_limits.field("TrainingJobName")
+    limits = service_model.field("TrainingJobName")
     assert all(len(name) == limits.max and limits.matches(name) for name in names)
 
 

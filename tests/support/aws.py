@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 BUCKET = "my-team-sagemaker"
 REGION = "us-east-1"
+# The account moto's server answers for.
+ACCOUNT = "123456789012"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerRole"
 
 # moto has no Price List: it answers a dry run's price question with HTTP 500 and prints a line to
@@ -55,4 +58,19 @@ def training_jobs() -> list[dict[str, Any]]:
 
     client = boto3.client("sagemaker", region_name=REGION)
     names = [job["TrainingJobName"] for job in client.list_training_jobs()["TrainingJobSummaries"]]
-    return [client.describe_training_job(TrainingJobName=name) for name in names]
+    return [described(client, name) for name in names]
+
+
+def described(client: Any, name: str, seconds: float = 5.0) -> dict[str, Any]:
+    """DescribeTrainingJob, asked again while the job just created is still "not found" (as AWS may
+    answer for a moment after CreateTrainingJob; the dialect does too)."""
+    from botocore.exceptions import ClientError
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return client.describe_training_job(TrainingJobName=name)
+        except ClientError as error:
+            if "not found" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -9,16 +9,12 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from sagemaker_launcher.local.container import remove_exited_containers
 from support.ci import missing
 from support.commands import REPO_ROOT
 
 # The training image scripts/provision_docker.sh builds, which the local configs name.
 TRAINING_IMAGE = "sm-launcher-training:local"
 PROVISION_HINT = "start one with: bash scripts/provision_docker.sh start"
-
-# The network SageMaker SDK 2.x local mode creates (sagemaker/local/image.py) and leaves behind.
-LOCAL_MODE_NETWORK = "sagemaker-local"
 
 
 def _docker(*args: str, timeout: float) -> subprocess.CompletedProcess | None:
@@ -56,15 +52,24 @@ def require_image(name: str) -> None:
         missing(f"Docker image {name!r} is missing", PROVISION_HINT)
 
 
-def remove_local_mode_leftovers(container_root: str) -> None:
-    """Remove the containers that local-mode jobs under `container_root` created, and their network.
+def remove_local_mode_leftovers(runs: Path) -> None:
+    """Remove any container or network a Docker local-mode run under ``runs`` left behind.
 
-    The containers go by their exact names, as the launcher removes them after a local run; the
-    network goes only when no other container still uses it (docker refuses otherwise, which is
-    left alone).
+    The launcher removes them itself, also after a failure or an interrupt; this is the tests' safety
+    net, by exact names (``<job>-algo-N`` and the job's network ``<job>``), so nothing else is touched.
     """
-    remove_exited_containers(Path(container_root))
-    _docker("network", "rm", LOCAL_MODE_NETWORK, timeout=30)
+    for run in runs.glob("*/*/config/record.json"):
+        job = run.parent.parent.name
+        listed = _docker("ps", "--all", "--quiet", "--filter", f"name=^{job}-algo-", timeout=30)
+        if listed is not None and listed.stdout.split():
+            _docker("rm", "--force", *listed.stdout.split(), timeout=60)
+        _docker("network", "rm", job, timeout=30)
+
+
+def job_containers(job_prefix: str) -> list[str]:
+    """Names of the containers (running or not) whose name starts with ``job_prefix``."""
+    listed = _docker("ps", "--all", "--format", "{{.Names}}", timeout=30)
+    return [name for name in (listed.stdout.split() if listed else []) if name.startswith(job_prefix)]
 
 
 def stop_first_container_after_an_epoch(command: Sequence[str], timeout: float) -> tuple[int, str]:
@@ -81,7 +86,7 @@ def stop_first_container_after_an_epoch(command: Sequence[str], timeout: float) 
         if "[metric] validation:accuracy" in line:
             break
     listed = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True)
-    [container] = [name for name in listed.stdout.split() if "-algo-1-" in name]
+    [container] = [name for name in listed.stdout.split() if name.endswith("-algo-1")]
     subprocess.run(["docker", "stop", "--time", "60", container], check=True, capture_output=True)
     output += process.stdout.readlines()
     return process.wait(timeout=timeout), "".join(output)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-STRICT_SCRIPT = '''\
+STRICT_SCRIPT = """\
 import argparse
 import json
 import os
@@ -69,9 +69,9 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
-YACS_DEFAULTS = '''\
+YACS_DEFAULTS = """\
 from yacs.config import CfgNode as CN
 
 _C = CN()
@@ -91,9 +91,9 @@ def get_cfg():
 
 def value_problems(cfg):
     return [f"'SOLVER.LR' must be above 0, got {cfg.SOLVER.LR}"] if cfg.SOLVER.LR <= 0 else []
-'''
+"""
 
-YACS_TRAIN = '''\
+YACS_TRAIN = """\
 import argparse
 import json
 import os
@@ -126,7 +126,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def write_points(folder: Path) -> Path:
@@ -158,15 +158,19 @@ def write_yacs_project(code: Path, training_yaml: dict) -> Path:
     return training_file
 
 
-def write_wheel(folder: Path, name: str, version: str, module_source: str) -> Path:
-    """A minimal pure-Python wheel of one module, so pip can install it with no index."""
+def write_wheel(
+    folder: Path, name: str, version: str, module_source: str, requires: tuple[str, ...] = ()
+) -> Path:
+    """A minimal pure-Python wheel of one module (its dependencies in ``requires``), so pip can install
+    it with no index."""
     folder.mkdir(parents=True, exist_ok=True)
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     wheel = folder / f"{module}-{version}-py3-none-any.whl"
+    requires_dist = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files = {
         f"{module}/__init__.py": module_source,
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires_dist}",
         f"{dist_info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),

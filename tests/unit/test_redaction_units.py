@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sagemaker_launcher.launch.redaction import REDACTED, is_secret_name, redact, redact_line
+from sagemaker_launcher.spec.redaction import REDACTED, is_secret_name, redact, redact_line
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sagemaker_launcher.jobs.compare import ComparedJob, differing_keys, flatten, rank
 from sagemaker_launcher.jobs.metric_series import MetricSeries, local_series
-from sagemaker_launcher.launch.sweeps import Range, Sweep, override_pairs, plan_points
+from sagemaker_launcher.launch.sweeps import Sweep, override_pairs, plan_points
+from sagemaker_launcher.spec.job import ParameterRange
 
 
 def sweep(strategy: str, parameters: dict, max_jobs: int = 4) -> Sweep:
@@ -17,7 +18,11 @@ def test_a_grid_is_every_combination_in_order() -> None:
 
 
 def test_random_draws_are_seeded_and_stay_in_their_range() -> None:
-    parameters = {"LR": Range(1e-4, 1e-1, "log"), "LAYERS": Range(2, 5, "linear"), "OPT": ["sgd", "adamw"]}
+    parameters = {
+        "LR": ParameterRange(1e-4, 1e-1, "log"),
+        "LAYERS": ParameterRange(2, 5, "linear"),
+        "OPT": ["sgd", "adamw"],
+    }
     first = plan_points(sweep("random", parameters, max_jobs=30))
     assert first == plan_points(sweep("random", parameters, max_jobs=30))
     assert len(first) == 30

@@ -1,4 +1,4 @@
-"""Unit tests of what a launch decides before any call: job names and hyperparameter values."""
+"""Unit tests of the names a job gets before any call: job names and hyperparameter values."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from sagemaker_launcher.launch.plan import (
+from sagemaker_launcher.spec.layout import (
     encode_hyperparameters,
     is_s3_uri,
     new_job_name,

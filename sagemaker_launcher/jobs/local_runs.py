@@ -1,9 +1,9 @@
-"""Past local runs read back from their ``LOCAL.RUNS_DIR`` tree, for ``compare``.
+"""Past local runs read back from their ``LOCAL.RUNS_DIR`` tree, for ``compare``, ``list`` and ``show``.
 
-A local run leaves the files a SageMaker job leaves in S3 (see local_layout.py), but no service keeps
-its status or timings: they are read from what the run wrote. Completed means its output archive
-exists, Failed that a host wrote a failure file; anything else is a run that is still going or was
-interrupted.
+A local run leaves the files a SageMaker job leaves in S3 (``spec.layout``), and, since no service keeps
+its status or timings, a ``status.json`` the local executor writes as the run starts and ends
+(InProgress, then Completed, Failed or Stopped, with each host's exit). Runs from before that file
+existed keep the old rule: Completed with an output archive, Failed with a failure file.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from sagemaker_container.sagemaker_contract.names import (
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.archives import member_bytes
 from sagemaker_launcher.jobs.lookup import MAX_RECORDED_BYTES, parse_record
-from sagemaker_launcher.launch.plan import OUTPUT_ARCHIVE
-from sagemaker_launcher.local.layout import HOSTS_DIR, OUTPUT_DIR
+from sagemaker_launcher.spec.layout import HOSTS_DIR, OUTPUT_ARCHIVE, OUTPUT_DIR, STATUS_FILE
 
 FIRST_HOST = "algo-1"
 
@@ -80,14 +79,41 @@ class LocalRun:
     def output_archive(self) -> Path:
         return self.folder / OUTPUT_DIR / OUTPUT_ARCHIVE
 
+    def status_file(self) -> dict[str, Any]:
+        """What the run said of itself in status.json (status, times, each host's exit); {} without one."""
+        data = _read_small(self.folder / STATUS_FILE)
+        try:
+            status = json.loads(data) if data else {}
+        except (ValueError, RecursionError):
+            return {}
+        return status if isinstance(status, dict) else {}
+
     @property
     def status(self) -> str:
+        """The run's status.json says; a run from before it had one: Failed with a failure file,
+        Completed with its output archive, else Incomplete."""
+        recorded = self.status_file().get("status")
+        if isinstance(recorded, str) and recorded:
+            return recorded
         if self.failure_file.is_file():
             return "Failed"
         return "Completed" if self.output_archive.is_file() else "Incomplete"
 
+    @property
+    def failure_reason(self) -> str | None:
+        reason = self.status_file().get("failure_reason")
+        if isinstance(reason, str):
+            return reason
+        data = _read_small(self.failure_file)
+        return data.decode("utf-8", errors="replace").strip() if data else None
+
     def duration_seconds(self, record: dict[str, Any] | None) -> float | None:
-        """From the record's launch time to the output archive (or failure file) being written."""
+        """From start to end as status.json says; for older runs, from the record's launch time to the
+        output archive (or failure file) being written."""
+        status = self.status_file()
+        seconds = status.get("training_seconds")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            return float(seconds)
         launched = record.get("launched_at") if record else None
         end = self.failure_file if self.failure_file.is_file() else self.output_archive
         if not isinstance(launched, str) or not end.is_file():

@@ -7,6 +7,9 @@ and enum from the model keeps our checks in step with the API without copying nu
 The patterns are Java regular expressions, matched here with Java's meaning: ``\p{Z}`` is the
 Unicode separators (space, not tab or newline), ``\d``, ``\w`` and ``\s`` are ASCII, and ``.``
 stops at every line terminator.
+
+``request_problems`` checks a whole request against its operation's input shape (required members,
+lengths, counts, patterns, allowed values), so a request is refused before anything is uploaded.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +46,93 @@ class FieldLimits:
 
 
 @functools.cache
-def _shapes() -> dict[str, Any]:
+def _model() -> dict[str, Any]:
     import botocore.loaders
 
-    return botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")["shapes"]
+    return botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")
+
+
+def _shapes() -> dict[str, Any]:
+    return _model()["shapes"]
+
+
+def request_problems(operation: str, request: Any, skipped: Iterable[str] = ()) -> list[str]:
+    """What in ``request`` the API's ``operation`` would refuse, as ``Field.Path: problem`` lines.
+
+    ``skipped`` are field paths, list items written ``[]`` (``InputDataConfig[].DataSource.FileDataSource``),
+    whose problems (and their members') do not count: a local run's request holds ``file://`` locations
+    and no role, which only the local executor reads.
+    """
+    shape = _model()["operations"][operation]["input"]["shape"]
+    problems: list[tuple[str, str]] = []
+    _check(shape, request, "", problems)
+    fields = tuple(skipped)
+
+    def counts(path: str) -> bool:
+        general = re.sub(r"\[\d+\]", "[]", path)
+        return not any(general == field or general.startswith(f"{field}.") for field in fields)
+
+    return [f"{path or 'the request'}: {problem}" for path, problem in problems if counts(path)]
+
+
+def _check(shape_name: str, value: Any, path: str, problems: list[tuple[str, str]]) -> None:
+    shape = _shapes()[shape_name]
+    kind = shape["type"]
+    limits = field(shape_name)
+    if kind == "structure":
+        if not isinstance(value, dict):
+            problems.append((path, "must be an object"))
+            return
+        for member in shape.get("required", ()):
+            if member not in value:
+                problems.append((_join(path, member), "is required"))
+        for member, item in value.items():
+            if member not in shape["members"]:
+                problems.append((_join(path, member), "is not a field of the API"))
+                continue
+            _check(shape["members"][member]["shape"], item, _join(path, member), problems)
+    elif kind == "list":
+        if not isinstance(value, list):
+            problems.append((path, "must be a list"))
+            return
+        _count(limits, len(value), path, problems)
+        for index, item in enumerate(value):
+            _check(shape["member"]["shape"], item, f"{path}[{index}]", problems)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            problems.append((path, "must be a mapping"))
+            return
+        _count(limits, len(value), path, problems)
+        for key, item in value.items():
+            _check(shape["key"]["shape"], key, f"{path}.{key}(name)", problems)
+            _check(shape["value"]["shape"], item, f"{path}.{key}", problems)
+    elif kind == "string":
+        if not isinstance(value, str):
+            problems.append((path, "must be text"))
+        elif limits.enum and value not in limits.enum:
+            problems.append((path, f"{value[:80]!r} is not one of {', '.join(limits.enum[:12])}"))
+        elif not (limits.min or 0) <= len(value) <= (limits.max or len(value)):
+            problems.append((path, f"must be {limits.min or 0} to {limits.max} characters, not {len(value)}"))
+        elif not limits.matches(value):
+            problems.append((path, f"{value[:80]!r} does not match the pattern {limits.pattern}"))
+    elif kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append((path, "must be a whole number"))
+        elif (limits.min is not None and value < limits.min) or (
+            limits.max is not None and value > limits.max
+        ):
+            problems.append((path, f"{value} is outside {limits.min}..{limits.max}"))
+    elif kind == "boolean" and not isinstance(value, bool):
+        problems.append((path, "must be true or false"))
+
+
+def _count(limits: FieldLimits, size: int, path: str, problems: list[tuple[str, str]]) -> None:
+    if (limits.min is not None and size < limits.min) or (limits.max is not None and size > limits.max):
+        problems.append((path, f"has {size} entries; the API takes {limits.min or 0} to {limits.max}"))
+
+
+def _join(path: str, member: str) -> str:
+    return f"{path}.{member}" if path else member
 
 
 @functools.cache
