@@ -13,6 +13,12 @@ import click
 from sagemaker_launcher.cli.group import REGION_OPTION, ByteSize, cli, folder_option, follow_logs, poll_option
 from sagemaker_launcher.spec.statuses import JOB_STATUSES
 
+RUNS_DIR_OPTION = folder_option(
+    "--runs-dir",
+    "runs",
+    "Where local runs are (LOCAL.RUNS_DIR): a job name found there, or a run's folder, is a local run.",
+)
+
 
 @cli.command("list")
 @REGION_OPTION
@@ -32,6 +38,10 @@ from sagemaker_launcher.spec.statuses import JOB_STATUSES
 )
 @click.option("--all", "include_all", is_flag=True, help="Also list training jobs this tool did not launch.")
 @click.option("--sweep", default=None, help="Only the jobs of this sweep (the id 'sweep' printed).")
+@click.option(
+    "--local", "local_runs", is_flag=True, help="List the local runs under --runs-dir instead (no AWS)."
+)
+@RUNS_DIR_OPTION
 def list_jobs(
     region: str | None,
     limit: int,
@@ -39,18 +49,24 @@ def list_jobs(
     status: str | None,
     include_all: bool,
     sweep: str | None,
+    local_runs: bool,
+    runs_dir: Path,
 ) -> None:
     """List recent training jobs launched by this tool, newest first.
 
     Columns: job, experiment, status, instance type x count, spot savings (billed vs trained time),
     training duration, who launched it and the git commit (+dirty: with uncommitted changes).
-    A job appears a few seconds after its launch (SageMaker's search index).
+    A job appears a few seconds after its launch (SageMaker's search index). With --local, the local
+    runs instead, their status as their status.json says.
     """
-    from sagemaker_launcher.jobs.listing import format_table, list_jobs
+    from sagemaker_launcher.jobs.listing import format_table, list_jobs, list_local_runs
 
-    rows, notes = list_jobs(
-        region, limit, experiment=experiment, status=status, include_all=include_all, sweep=sweep
-    )
+    if local_runs:
+        rows, notes = list_local_runs(runs_dir, limit, experiment=experiment, status=status), []
+    else:
+        rows, notes = list_jobs(
+            region, limit, experiment=experiment, status=status, include_all=include_all, sweep=sweep
+        )
     if not rows:
         click.echo(
             "No training jobs match."
@@ -71,9 +87,19 @@ def list_jobs(
     default=False,
     help="Print both resolved YAML configs, not only their S3 locations.",
 )
-def show(job: str, region: str | None, with_configs: bool) -> None:
-    """Show a job: status, failure reason, timings, instances, who launched it from which commit,
-    its resolved configs, final metrics and artifact locations."""
+@RUNS_DIR_OPTION
+def show(job: str, region: str | None, with_configs: bool, runs_dir: Path) -> None:
+    """Show a job: status, failure reason, timings (where the time went, the warm pool), instances, who
+    launched it from which commit, its resolved configs, final metrics and artifact locations. A name
+    found under --runs-dir (or a run's folder) is a local run, read from its files."""
+    from sagemaker_launcher.jobs.local_runs import find_local_run
+
+    run = find_local_run(job, runs_dir)
+    if run is not None:
+        from sagemaker_launcher.jobs.report import local_run_lines
+
+        click.echo("\n".join(local_run_lines(run)))
+        return
     from sagemaker_launcher.jobs.lookup import find_job
     from sagemaker_launcher.jobs.report import show_lines
 
@@ -155,11 +181,7 @@ def clean_up(prefix: str, region: str | None) -> None:
 @cli.command()
 @click.argument("jobs", nargs=-1)
 @REGION_OPTION
-@folder_option(
-    "--runs-dir",
-    "runs",
-    "Where local runs are (LOCAL.RUNS_DIR): a job name found there, or a run's folder, is a local run.",
-)
+@RUNS_DIR_OPTION
 @click.option("--sweep", "sweep_id", default=None, help="Compare a sweep's jobs, best first by its goal.")
 @click.option(
     "--plot",

@@ -1,10 +1,12 @@
-"""The ``list`` command: one Search call per 100 jobs, filtered by experiment and status, shown as a table."""
+"""The ``list`` command: one Search call per 100 of this tool's jobs, filtered by experiment and status,
+shown as a table; or the local runs under a runs folder, read from their files."""
 
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sagemaker_container.sagemaker_contract.names import RECORD_FILE
@@ -162,3 +164,36 @@ def format_table(rows: list[JobRow]) -> str:
 
 def _or_dash(value: str) -> str:
     return value or "-"
+
+
+def list_local_runs(
+    runs_dir: Path, limit: int, *, experiment: str | None = None, status: str | None = None
+) -> list[JobRow]:
+    """The newest ``limit`` local runs under ``runs_dir``, read from their folders (no AWS), by the same
+    filters and in the same columns as SageMaker jobs; a run's status is its status.json's."""
+    from sagemaker_launcher.jobs.local_runs import LocalRun, run_folders
+
+    rows = []
+    for folder in run_folders(runs_dir):
+        run = LocalRun(folder.resolve())
+        record, _ = run.record()
+        name = record_text(record, "experiment")
+        if (experiment and not _in_experiment(name, experiment)) or (status and run.status != status):
+            continue
+        resources = run.request().get("ResourceConfig") or {}
+        commit = record_text(record, "code", "commit") or record_text(record, "git", "commit")
+        dirty = "+dirty" if commit and record_value(record, "git", "dirty") is True else ""
+        rows.append(
+            JobRow(
+                name=run.name,
+                experiment=name,
+                status=run.status,
+                instances=f"{resources.get('InstanceType', '?')} x{resources.get('InstanceCount', '?')}",
+                spot_saved="",
+                duration=format_seconds(run.duration_seconds(record)),
+                launched_by=record_text(record, "launched_by", "user"),
+                commit=commit[:8] + dirty,
+            )
+        )
+    rows.sort(key=lambda row: row.name.rsplit("-", 3)[-3:], reverse=True)
+    return rows[:limit]

@@ -12,6 +12,7 @@ import tarfile
 from typing import Any
 
 from sagemaker_container.sagemaker_contract.names import (
+    CONFIG_CHANNEL,
     METRICS_FILE,
     RECORD_FILE,
     SAGEMAKER_CONFIG_FILE,
@@ -21,6 +22,7 @@ from sagemaker_launcher.aws.clients import aws_client
 from sagemaker_launcher.aws.faults import aws_errors
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.jobs.archives import member_bytes
+from sagemaker_launcher.jobs.local_runs import LocalRun
 from sagemaker_launcher.jobs.lookup import (
     JobInfo,
     no_record_note,
@@ -37,6 +39,7 @@ from sagemaker_launcher.jobs.timing import (
     stage_lines,
     warm_pool_line,
 )
+from sagemaker_launcher.spec.layout import OUTPUT_DIR
 from sagemaker_launcher.terminal_text import printable, text_lines
 
 # metrics.json larger than this is not read from output.tar.gz.
@@ -197,3 +200,50 @@ def artifact_lines(info: JobInfo) -> list[str]:
     if info.config_uri:
         lines.append(f"  {'configs:':<15} {info.config_uri}")
     return lines
+
+
+def local_run_lines(run: LocalRun) -> list[str]:
+    """What ``show`` prints of a local run: its status.json, its record, configs, final metrics and files."""
+    status = run.status_file()
+    lines = [f"Job {run.name}: {run.status} (local run in {run.folder})"]
+    if run.failure_reason:
+        first, *rest = text_lines(run.failure_reason)
+        lines += [f"  {'failure reason:':<15} {first}", *(f"  {'':<15} {line}" for line in rest)]
+    for label, key in (("started", "started_at"), ("ended", "ended_at")):
+        if isinstance(status.get(key), str):
+            lines.append(f"  {label + ':':<15} {status[key]}")
+    record, problem = run.record()
+    trained = format_seconds(run.duration_seconds(record))
+    if trained:
+        lines.append(f"  {'trained:':<15} {trained}")
+    resources = run.request().get("ResourceConfig") or {}
+    lines.append(
+        f"  {'instances:':<15} {resources.get('InstanceType', '?')} x{resources.get('InstanceCount', '?')}"
+    )
+    hosts = status.get("hosts")
+    if isinstance(hosts, dict):
+        for host, result in sorted(hosts.items()):
+            code = record_value(result, "exit_code") if isinstance(result, dict) else None
+            lines.append(f"  {host + ':':<15} exit code {code if code is not None else '?'}")
+    info = JobInfo(run.name, {}, run.tags, record, problem)
+    lines += ["", *record_lines(info), "", "Resolved configs:"]
+    lines += [
+        f"  {run.folder / CONFIG_CHANNEL / name}" for name in (SAGEMAKER_CONFIG_FILE, TRAINING_CONFIG_FILE)
+    ]
+    metrics = run.metrics()
+    final = metrics.get("final") if isinstance(metrics, dict) else None
+    numbers = {
+        key: value
+        for key, value in (final or {}).items()
+        if isinstance(value, int | float) and key != "epoch"
+    }
+    lines.append("")
+    if numbers:
+        lines += [
+            "Final metrics (from metrics.json):",
+            *(f"  {name}: {value:g}" for name, value in numbers.items()),
+        ]
+    else:
+        lines.append("Final metrics: none (no metrics.json).")
+    lines += ["", "Artifacts:", f"  {'output:':<15} {run.folder / OUTPUT_DIR}"]
+    return [printable(line) for line in lines]

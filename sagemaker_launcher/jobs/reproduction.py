@@ -168,8 +168,7 @@ def _parent_values(parent: ParentJob) -> list[str]:
     """The parent's hyperparameters that differ from its recorded configs, as KEY VALUE words.
 
     A tuning job's trials share the tuning job's record, while the tuner set some hyperparameters itself:
-    those are the values the trial ran. Training keys keep their JSON text (read as YAML); a script's
-    arguments (HYPERPARAMETERS) their decoded text.
+    those are the values the trial ran. Text values go as their text, others as their JSON (read as YAML).
     """
     hyperparameters = parent.info.description.get("HyperParameters") or {}
     training = _flat(_yaml_mapping(parent.training_yaml, "")) if parent.training_yaml else {}
@@ -179,13 +178,13 @@ def _parent_values(parent: ParentJob) -> list[str]:
         if name.startswith(SDK_HYPERPARAMETER_PREFIX) or not isinstance(text, str):
             continue
         decoded = _decoded(text)
+        # A text value goes as its text (a text key keeps what it is given); others as JSON, read as YAML.
+        value = decoded if isinstance(decoded, str) else text
         if name in training:
             if decoded != training[name]:
-                words += [name, text]
-        elif isinstance(arguments, dict) and name in arguments:
-            value = decoded if isinstance(decoded, str) else text
-            if str(arguments[name]) != value:
-                words += [f"HYPERPARAMETERS.{name}", value]
+                words += [name, value]
+        elif isinstance(arguments, dict) and name in arguments and str(arguments[name]) != value:
+            words += [f"HYPERPARAMETERS.{name}", value]
     return words
 
 

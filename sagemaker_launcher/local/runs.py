@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shlex
 import shutil
 import sys
@@ -41,6 +42,9 @@ from sagemaker_launcher.spec.record import build_record
 # SageMaker shows at most this much of the failure file as the job's FailureReason.
 FAILURE_REASON_LIMIT = 1024
 _TRACEBACK_START = "Traceback (most recent call last):"
+# The image's toolkit logs "2026-12-04 18:40:20,438 sagemaker-training-toolkit INFO ..." lines.
+_TOOLKIT_WAITS = "Waiting for the process to finish"
+_TOOLKIT_LOG = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ sagemaker")
 
 
 def _echo(line: str) -> None:
@@ -148,7 +152,7 @@ def _report_failures(spec: JobSpec, trees: Sequence[HostTree], started: Sequence
         failure_file = tree.path(names.FAILURE_FILE)
         reason = failure_file.read_text(errors="replace").strip() if failure_file.is_file() else ""
         if reason:
-            reason = _with_pip_reason(reason, entry)
+            reason = _with_error_tail(reason, entry)
         else:
             reason = crash_reason(entry)
             failure_file.parent.mkdir(parents=True, exist_ok=True)
@@ -182,15 +186,21 @@ def crash_reason(entry: Started) -> str:
     return header + (tail if len(tail) <= room else "..." + tail[-(room - 3) :]) + footer
 
 
-def _with_pip_reason(reason: str, entry: Started) -> str:
-    """The toolkit reports a failed ``pip install`` with an empty ErrorMessage; pip's own ERROR lines,
-    further up its output, are the reason."""
+def _with_error_tail(reason: str, entry: Started) -> str:
+    """The image's toolkit leaves ErrorMessage empty when the script's error output has no line it knows
+    (a failed ``pip install``, or a script that exits non-zero with a message of its own): fill in pip's
+    ERROR lines, else the last lines the host wrote before the toolkit's own report."""
     if 'ErrorMessage ""' not in reason:
         return reason
-    pip_lines = [line for lines in entry.tails.values() for line in lines if line.startswith("ERROR:")]
-    if not pip_lines:
+    lines = [line for lines in entry.tails.values() for line in lines if line.strip()]
+    pip_lines = [line for line in lines if line.startswith("ERROR:")]
+    # The script's last words come before the toolkit's "Waiting for the process to finish" line.
+    ends = [index for index, line in enumerate(lines) if _TOOLKIT_LOG.match(line) and _TOOLKIT_WAITS in line]
+    own = [line for line in lines[: ends[-1] if ends else len(lines)] if not _TOOLKIT_LOG.match(line)]
+    chosen = pip_lines[-5:] or own[-5:]
+    if not chosen:
         return reason
-    return reason.replace('ErrorMessage ""', 'ErrorMessage "' + "\n".join(pip_lines[-5:]) + '"', 1)
+    return reason.replace('ErrorMessage ""', 'ErrorMessage "' + "\n".join(chosen) + '"', 1)
 
 
 def _keep_synced_folders(request: Mapping[str, Any], first_host: HostTree, run_dir: Path) -> None:
