@@ -6,7 +6,7 @@ The command line lives in ``sagemaker_launcher.cli`` (installed as ``sm-launch``
 keeps the documented command working from a checkout without installing anything.
 """
 
-from sagemaker_launcher.cli import cli
+from sagemaker_launcher.cli import run
 
 if __name__ == "__main__":
-    cli()
+    run()

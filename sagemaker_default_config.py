@@ -130,8 +130,9 @@ _C.S3.KMS_KEY_ID = ""
 # ---------------------------------------------------------------------------------------------- #
 # Each entry becomes a channel the container reads from /opt/ml/input/data/<name>. A value is an
 # S3 URI ("s3://bucket/prefix/") or a local folder or file; local paths are uploaded under the
-# job's prefix for ml.* types and mounted as they are in local modes. The channel name "config" is
-# reserved for the resolved configs. [InputDataConfig]
+# job's prefix for ml.* types, and local modes give each host its own view of them (a copy, or hard
+# links for a large one), so what a job writes there never reaches your folder. The channel name
+# "config" is reserved for the resolved configs. [InputDataConfig]
 _C.INPUTS = CN(new_allowed=True)
 
 # ---------------------------------------------------------------------------------------------- #
@@ -145,6 +146,31 @@ _C.CHECKPOINT_SYNC.ENABLED = True
 _C.CHECKPOINT_SYNC.S3_URI = ""
 # Folder inside the container that is synced. [CheckpointConfig.LocalPath]
 _C.CHECKPOINT_SYNC.LOCAL_PATH = "/opt/ml/checkpoints"
+
+# ---------------------------------------------------------------------------------------------- #
+# DEBUGGER: a debugger inside the job, in every mode (sagemaker_container/job_debugger.py)
+# ---------------------------------------------------------------------------------------------- #
+_C.DEBUGGER = CN()
+# Base TCP port. Host h (algo-<h+1>) and local rank r of the P processes on each host listen on
+# PORT + h * P + r, with breakpoint() (SAGEMAKER.ENVIRONMENT.PYTHONBREAKPOINT job_debugger.set_trace)
+# and with the hold below. The debugger binds 127.0.0.1; a Docker local run publishes the port on the
+# host's loopback only; on SageMaker it is reached through "attach JOB" (an SSM session). A value
+# other than the default travels as the job's SM_LAUNCHER_DEBUGGER_PORT. [Environment]
+_C.DEBUGGER.PORT = 4444
+# "pdb" (a terminal: "attach JOB", nc or telnet), or "debugpy" for VS Code / PyCharm to attach
+# over the Debug Adapter Protocol, with the job's code folder mapped back to SOURCE_DIR. debugpy must
+# be installed where the job runs: the image has it (sagemaker_container/requirements.txt), host mode
+# takes it from the launcher's "debug" extra; without it pdb serves. [Environment]
+_C.DEBUGGER.ADAPTER = "pdb"
+# Seconds a failing process waits in a post-mortem debugger on its failing frame before the job ends
+# with the failure it had; quitting the debugger ends it at once. 0: off. A small runner
+# (job_debugger.py) then starts the entry point, added beside the code of any Python script; with
+# SOURCE_DIR "" the image must carry it (DEBUGGER.IMAGE_HAS_RUNNER). At most MAX_RUN_SECONDS, which
+# SageMaker enforces over the hold too. [HyperParameters sagemaker_program, Environment]
+_C.DEBUGGER.HOLD_ON_FAILURE_SECONDS = 0
+# The image's /opt/ml/code holds job_debugger.py beside its entry point, as the image of
+# Dockerfile.sagemaker does: lets the hold run code baked into the image (SOURCE_DIR "").
+_C.DEBUGGER.IMAGE_HAS_RUNNER = False
 
 # ---------------------------------------------------------------------------------------------- #
 # HYPERPARAMETERS: the entry point's own arguments
@@ -198,8 +224,12 @@ _C.SWEEP = CN()
 # job sends as hyperparameters: training keys and HYPERPARAMETERS.<name>).
 _C.SWEEP.STRATEGY = "grid"
 # Config key -> its values, any key of either config (SageMaker keys not with bayesian). A list
-# ("SOLVER.BASE_LR: [0.01, 0.003]") or a range ("SOLVER.BASE_LR: {MIN: 0.0001, MAX: 0.1, SCALE: log}",
-# SCALE linear or log; whole-number bounds give whole numbers). Ranges need random or bayesian.
+# ("SOLVER.BASE_LR: [0.01, 0.003]") or a range ("SOLVER.BASE_LR: {MIN: 1e-4, MAX: 0.1, SCALE: log}",
+# SCALE linear or log; finite numbers, exponent form too; whole-number bounds give whole numbers).
+# Ranges need random or bayesian. A list's value reaches its point's job exactly as the same
+# "KEY: value" written in this file would ("IMAGE.TAG: [1.10]" runs tag 1.10, "HYPERPARAMETERS.lr:
+# [0.050]" passes 0.050), and dry runs show it so. SAGEMAKER.INSTANCE_TYPE's values are all local
+# modes or all ml.* types: local points run on this machine, ml.* ones on SageMaker.
 _C.SWEEP.PARAMETERS = CN(new_allowed=True)
 # What ranks the points: compare --sweep lists them best first, the bayesian tuner steers by it.
 _C.SWEEP.OBJECTIVE = CN()
@@ -208,10 +238,12 @@ _C.SWEEP.OBJECTIVE = CN()
 _C.SWEEP.OBJECTIVE.METRIC = ""
 # "maximize" or "minimize" the metric. [HyperParameterTuningJobObjective.Type]
 _C.SWEEP.OBJECTIVE.GOAL = "maximize"
-# Most jobs the sweep runs: the draws of random and bayesian; a larger grid is refused.
+# Most jobs the sweep runs: the draws of random and bayesian; a larger grid is refused. At most 1000
+# for grid and random, 750 for bayesian (SageMaker's tuner's limit).
 # [ResourceLimits.MaxNumberOfTrainingJobs]
 _C.SWEEP.MAX_JOBS = 10
-# Most jobs running at once on SageMaker; local points always run one after another.
+# Most jobs running at once on SageMaker, at most 100; local points always run one after another. A
+# sweep stopped by a failed launch or an interrupt leaves its started jobs running and names them.
 # [ResourceLimits.MaxParallelTrainingJobs]
 _C.SWEEP.MAX_PARALLEL = 2
 # Seed of random's draws, so a sweep's points can be planned again.
@@ -225,8 +257,9 @@ _C.LOCAL = CN()
 # subfolder per job name.
 _C.LOCAL.RUNS_DIR = "runs"
 # Where local_process runs install SOURCE_DIR/requirements.txt (what SageMaker installs when the job
-# starts) when the launcher's own environment does not already meet it: one folder per distinct
-# file, reused by later runs and put first on the job's PYTHONPATH.
+# starts) when the launcher's own environment does not already meet it: one virtual environment per
+# distinct file set (with its -r/-c files) and interpreter, made by pip's resolver, seeing the
+# launcher's packages, reused by later runs. The launcher's own environment is never changed.
 _C.LOCAL.REQUIREMENTS_CACHE_DIR = "~/.cache/sm-launcher/requirements"
 
 

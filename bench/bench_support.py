@@ -32,7 +32,7 @@ def loopback_aws(region: str = "us-east-1") -> Iterator[dict[str, str]]:
     """
     from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's per-request log and errors
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,4 +1,4 @@
-"""The bare way to start the example's job: a hand-written SageMaker SDK script, the launcher's baseline.
+"""The usual way to start the example's job: a hand-written SageMaker SDK script, as teams write it.
 
     python bench/handwritten_launch.py
 

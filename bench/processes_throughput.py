@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 import numpy as np  # noqa: E402
 from make_digits_data import make_digits_data  # noqa: E402
 
-from sagemaker_launcher.local.host_mode import free_port  # noqa: E402
+from sagemaker_launcher.config.run_modes import free_port  # noqa: E402
 
 EPOCH_END = "[metric] validation:accuracy="
 

@@ -7,7 +7,7 @@
 #   bash scripts/provision_docker.sh stop     # stop the dockerd that `start` launched
 #   bash scripts/provision_docker.sh status   # say whether the engine answers and the images exist
 #
-# `start` installs docker.io, docker-compose and debootstrap with apt, starts dockerd with all its
+# `start` installs docker.io and debootstrap with apt, starts dockerd with all its
 # state under SM_DOCKER_HOME, builds SM_BASE_IMAGE from a debootstrap root filesystem into which
 # the host's Debian python3 installs the Python packages (HTTPS fails inside containers here, so
 # nothing is downloaded in a build), then builds SM_TRAINING_IMAGE from Dockerfile.sagemaker.
@@ -31,7 +31,7 @@ TORCH_SPEC="${SM_TORCH_SPEC:-torch==2.13.0}"
 SUITE="bookworm"
 PY_SITE="usr/local/lib/python3.11/dist-packages"
 ROOTFS_INCLUDE="python3,python3-pip,ca-certificates"
-APT_PACKAGES=(docker.io docker-compose docker-registry debootstrap gcc python3-dev python3-pip)
+APT_PACKAGES=(docker.io docker-registry debootstrap gcc python3-dev python3-pip)
 # sagemaker-pytorch-training is the toolkit of AWS's PyTorch training images: it sets MASTER_ADDR and
 # MASTER_PORT, reports a crashed script's error output, and starts torchrun for distributed jobs.
 BASE_PACKAGES=("$TORCH_SPEC" numpy yacs PyYAML sagemaker-training sagemaker-pytorch-training)

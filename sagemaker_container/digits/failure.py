@@ -2,6 +2,7 @@
 
 SageMaker shows the failure file's first 1024 characters as the job's FailureReason, so user errors
 are reported as their message alone and internal errors as type, message and innermost frames.
+With the hold on failure switched on, an internal error first serves a debugger on its failing frame.
 The processes of one host share the file; the first failure is kept, as the toolkit keeps it: when
 one rank fails, the others stop because of it, and their reasons would hide the cause.
 """
@@ -37,12 +38,22 @@ def run_guarded(job: Callable[[], None]) -> int:
         reason = f"{type(error).__name__}: {error}"
         print(f"ERROR: {reason}", file=sys.stderr, flush=True)
         write_failure(reason)
+        _hold(error)
         return FAILED_EXIT_CODE
     except Exception as error:
         traceback.print_exc()
+        sys.stderr.flush()
         write_failure(describe_internal_error(error))
+        _hold(error)
         return FAILED_EXIT_CODE
     return 0
+
+
+def _hold(error: Exception) -> None:
+    """With DEBUGGER.HOLD_ON_FAILURE_SECONDS, a debugger on the failing frame first (job_debugger.py)."""
+    from job_debugger import hold_on_failure
+
+    hold_on_failure(error)
 
 
 def describe_internal_error(error: BaseException) -> str:

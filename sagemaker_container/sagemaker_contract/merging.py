@@ -27,7 +27,7 @@ from yacs.config import CfgNode
 
 from .errors import ConfigError
 from .names import SDK_HYPERPARAMETER_PREFIX
-from .yaml_reading import Written, clipped, plain, shown
+from .yaml_reading import Written, clipped, plain, scalar_source, shown
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,13 @@ def suggestion(key: str, known: Sequence[str]) -> str:
 
 def _merge_value(node: CfgNode, key: str, value: Any, prefix: str, source: str, schema: Schema) -> None:
     full_key = f"{prefix}{key}"
-    if key not in node:
+    if prefix in schema.list_valued_sections and node.is_new_allowed():
+        # A later file's list or range replaces the earlier one whole, its items' text kept.
+        node[key] = list_or_range_value(value, full_key, source)
+    elif key not in node:
         if not node.is_new_allowed():
             raise ConfigError(unknown_key_message(full_key, source, node, prefix, schema))
-        if prefix in schema.list_valued_sections:
-            node[key] = _list_or_range_value(value, full_key, source)
-        else:
-            node[key] = _free_entry_value(value, full_key, source)
+        node[key] = _free_entry_value(value, full_key, source)
     elif isinstance(node[key], CfgNode):
         if not isinstance(value, dict):
             raise ConfigError(
@@ -203,8 +203,14 @@ def _free_entry_value(value: Any, key: str, source: str) -> str:
     )
 
 
-def _list_or_range_value(value: Any, key: str, source: str) -> list[Any] | CfgNode:
-    """A list of plain values, or a mapping of plain values as a node; its user judges their meaning."""
+def list_or_range_value(value: Any, key: str, source: str) -> list[str] | CfgNode:
+    """A list of plain values, or a mapping of plain values (a range) as a node; its user judges their
+    meaning.
+
+    A list keeps each item as YAML text that reads back as the same value and text
+    (``yaml_reading.scalar_source``: ``1.10`` stays "1.10", not 1.1), so each item can later be set
+    exactly as the same ``KEY: item`` written in a file would be.
+    """
     data = plain(value)
     items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else None
     if items is None or any(isinstance(item, dict | list | tuple | type(None)) for item in items):
@@ -212,7 +218,18 @@ def _list_or_range_value(value: Any, key: str, source: str) -> list[Any] | CfgNo
             f"{source}: '{clipped(key)}' takes a list of values (e.g. [0.01, 0.001]) or a range "
             f"(e.g. {{MIN: 0.001, MAX: 0.1, SCALE: log}}), got {shown(value)}."
         )
-    return CfgNode(data) if isinstance(data, dict) else data
+    if isinstance(data, dict):
+        return CfgNode(data)
+    return [scalar_source(_as_written(item)) for item in value]
+
+
+def _as_written(item: Any) -> Written:
+    """A list item as written: read from YAML it is one already; plain data is written as YAML would."""
+    if isinstance(item, Written):
+        return item
+    if isinstance(item, str):
+        return Written(item, item)
+    return Written(item, json.dumps(item) if isinstance(item, bool | int | float) else str(item))
 
 
 def _type_words(default: Any) -> str:

@@ -2,13 +2,17 @@
 
 YAML 1.1 reads ``1.10`` as 1.1, ``010`` as 8 and ``off`` as false, but a text-typed key must get
 what the user wrote, so every scalar comes back as ``Written(value, text)`` and the merge picks
-one. Parsing is PyYAML's safe loader (Python tags stay refused). A config file is small: one that
-is too large, not UTF-8, or whose aliases expand past a bound ("billion laughs") is refused before
-it costs time or memory, and values echoed in messages are cut short.
+one. Parsing is PyYAML's safe loader (Python tags stay refused). A key given twice in one mapping is
+refused: YAML would keep the last value and silently drop the first (a second ``SAGEMAKER:`` section
+would replace the whole first one). A config file is small: one that is too large, not UTF-8, or
+whose aliases expand past a bound ("billion laughs") is refused before it costs time or memory, and
+values echoed in messages are cut short.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,31 @@ def plain(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [plain(item) for item in data]
     return data
+
+
+def scalar_source(item: Written) -> str:
+    """YAML text that ``parse`` reads back as ``item``, the same value and the same text.
+
+    That is the text as written, unless the file quoted it and the bare text reads as something else
+    (``'5'`` is text, ``5`` a number; ``''`` is empty text, nothing bare is null): then the text in
+    double quotes.
+    """
+    try:
+        again = parse(item.text)
+    except yaml.YAMLError:
+        again = None
+    if isinstance(again, Written) and again.text == item.text and _same_value(again.value, item.value):
+        return item.text
+    return json.dumps(item.text, ensure_ascii=False)
+
+
+def _same_value(first: Any, second: Any) -> bool:
+    """Equal and of one type (``1``, ``1.0`` and ``true`` are three values); NaN is NaN."""
+    if type(first) is not type(second):
+        return False
+    if isinstance(first, float) and math.isnan(first):
+        return math.isnan(second)
+    return bool(first == second)
 
 
 def shown(value: Any) -> str:
@@ -152,6 +181,8 @@ class _ConfigLoader(yaml.SafeLoader):
         self._depth += 1
         node = super().compose_node(parent, index)
         self._depth -= 1
+        if alias is None and isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node)
         if alias is None:
             size = self._expanded_size(node)
             self._sizes[id(node)] = size
@@ -216,5 +247,24 @@ class _ConfigLoader(yaml.SafeLoader):
         )
 
 
+def _refuse_repeated_keys(node: yaml.MappingNode) -> None:
+    """A mapping whose own keys (merge keys' aside: ``<<: *base`` then ``KEY:`` overrides on purpose)
+    repeat one is refused at the second, naming the first's line. Checked as the mapping is composed,
+    before merge keys are flattened into it."""
+    first_lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue
+        if key_node.value in first_lines:
+            raise RefusedYAML(
+                problem=f"the key '{clipped(key_node.value)}' is given twice in one mapping (first on line "
+                f"{first_lines[key_node.value]}); YAML would keep only the last value and silently drop the "
+                "first. Keep one of them, with every entry you need in it",
+                problem_mark=key_node.start_mark,
+            )
+        first_lines[key_node.value] = key_node.start_mark.line + 1
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 # Tags outside plain YAML data (the safe loader's "undefined") get the refusal above.
 _ConfigLoader.add_constructor(None, _ConfigLoader.construct_unknown_tag)

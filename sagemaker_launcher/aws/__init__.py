@@ -1,6 +1,7 @@
-"""Everything that speaks to AWS: the SageMaker SDK (``sagemaker_sdk``, its only caller), boto3
-clients (``clients``) and their faults in words (``faults``), object storage (``storage``) and
-on-demand instance prices from the AWS Price List (``prices``).
+"""Everything that speaks to AWS, with boto3 only: clients (``clients``) and their faults in words,
+"not found" as each service says it (``faults``), object storage and the code archive (``storage``),
+training and tuning jobs (``training_jobs``), image digests from ECR (``images``) and on-demand
+instance prices from the AWS Price List (``prices``).
 
-boto3 and the SDK are imported inside functions, so commands that never reach AWS never pay for them.
+boto3 is imported inside functions, so commands that never reach AWS never pay for it.
 """

@@ -7,16 +7,18 @@ policy requires it accepts them. boto3 is imported only when an S3 URI is used.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from sagemaker_container import job_debugger
+from sagemaker_container.job_debugger import RUNNER_FILE
 from sagemaker_container.sagemaker_contract.names import (
     RECORD_FILE,
     REQUEST_FILE,
@@ -24,13 +26,14 @@ from sagemaker_container.sagemaker_contract.names import (
     TRAINING_CONFIG_FILE,
 )
 from sagemaker_launcher.aws.clients import aws_client
+from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.spec.code_folder import code_files
 from sagemaker_launcher.spec.job import JobSpec
 from sagemaker_launcher.spec.layout import is_s3_uri, local_path, split_s3_uri
 from sagemaker_launcher.spec.record import dump_json
 
-# Left out of SOURCE_DIR archives: caches and version control, never code the job needs.
-_SKIPPED_NAMES = {"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
-_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# The job's debugger, added beside code that lacks it (the hold's runner, breakpoint()'s server).
+RUNNER_PATH = Path(job_debugger.__file__)
 # DeleteObjects takes at most 1000 keys a call (S3 API reference, DeleteObjects).
 _DELETE_BATCH = 1000
 
@@ -138,10 +141,11 @@ class JobStorage:
         from tqdm import tqdm
 
         files = list(files_below(source))
-        total = sum(path.stat().st_size for path, _ in files)
-        with tqdm(total=total, unit="B", unit_scale=True, desc=f"upload {label}", disable=None) as bar:
-            for path, relative in files:
-                self.put_file(f"{s3_prefix}{relative}", path, callback=bar.update)
+        with unreadable_named(f"Uploading {label}"):
+            total = sum(path.stat().st_size for path, _ in files)
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"upload {label}", disable=None) as bar:
+                for path, relative in files:
+                    self.put_file(f"{s3_prefix}{relative}", path, callback=bar.update)
 
 
 def files_below(source: Path) -> Iterator[tuple[Path, str]]:
@@ -154,17 +158,33 @@ def files_below(source: Path) -> Iterator[tuple[Path, str]]:
             yield path, path.relative_to(source).as_posix()
 
 
-def pack_source_dir(source_dir: Path, target: IO[bytes]) -> None:
+@contextlib.contextmanager
+def unreadable_named(action: str) -> Iterator[None]:
+    """A local file that cannot be read (permissions, a file gone meanwhile) as one paragraph naming it."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, ConnectionError) or not getattr(error, "filename", None):
+            raise
+        raise LauncherError(
+            f"{action}: {error.filename} cannot be read ({error.strerror}). Make it readable, or move it out "
+            "of the folder, then launch again."
+        ) from None
+
+
+def pack_source_dir(source_dir: Path, target: IO[bytes], added: Mapping[str, Path] | None = None) -> None:
     """Write a gzipped tar of the code folder to ``target``, file by file, as SageMaker's script mode
-    expects (files at the archive's root); caches and version control are left out."""
-    with tarfile.open(fileobj=target, mode="w:gz") as archive:
-        for root, directories, names in os.walk(source_dir):
-            directories[:] = sorted(d for d in directories if d not in _SKIPPED_NAMES)
-            for name in sorted(names):
-                if name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES):
-                    continue
-                path = Path(root, name)
-                archive.add(path, arcname=path.relative_to(source_dir).as_posix())
+    expects (files at the archive's root); links are stored as the files they point at. ``added`` files
+    (archive name -> file) join those the folder lacks."""
+    with (
+        unreadable_named("Packing SAGEMAKER.SOURCE_DIR"),
+        tarfile.open(fileobj=target, mode="w:gz", dereference=True) as archive,
+    ):
+        for path, name in code_files(source_dir):
+            archive.add(path, arcname=name, recursive=False)
+        for name, path in (added or {}).items():
+            if not (source_dir / name).exists():
+                archive.add(path, arcname=name, recursive=False)
 
 
 def write_config_channel(
@@ -187,7 +207,8 @@ def write_config_channel(
 def put_code(storage: JobStorage, spec: JobSpec) -> None:
     """Pack SOURCE_DIR into the job's code archive, streamed through a temporary file (never in memory)."""
     assert spec.code.source_dir is not None and spec.code.archive_uri is not None
+    added = {RUNNER_FILE: RUNNER_PATH} if spec.debugger.adds_module else {}
     with tempfile.NamedTemporaryFile(suffix=".tar.gz") as archive:
-        pack_source_dir(spec.code.source_dir, archive)
+        pack_source_dir(spec.code.source_dir, archive, added)
         archive.flush()
         storage.put_file(spec.code.archive_uri, Path(archive.name))

@@ -7,15 +7,20 @@ It is also the command line's edge, where every command's errors end: a ``Launch
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sagemaker_launcher.errors import CLI_COMMAND, LauncherError
 from sagemaker_launcher.interrupts import raise_on_termination
+
+if TYPE_CHECKING:
+    from sagemaker_launcher.spec.job import JobSpec
 
 ARGUMENTS_KEY = "sm_launcher.arguments"
 # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C.
@@ -76,7 +81,7 @@ class ByteSize(click.ParamType):
         number, unit = (text[:-1], text[-1]) if text[-1:] in _BYTE_UNITS else (text, "")
         try:
             size = int(float(number) * _BYTE_UNITS[unit])
-        except ValueError:
+        except (ValueError, OverflowError):  # "2x", or "inf" and "nan", which are no number of bytes
             self.fail(f"{value!r} is not a size such as 2G, 500M or 1048576.", param, ctx)
         if size <= 0:
             self.fail(f"{value!r} must be above 0.", param, ctx)
@@ -95,17 +100,43 @@ def cli() -> None:
     """
 
 
+def run() -> None:
+    """The command line as a program (``run_sagemaker_job.py``, ``sm-launch``): ``cli()``, then exit even
+    when code the launcher imported from a team's folder (a TRAINING.DEFAULTS module) left a thread of its
+    own running, which would keep the process alive after the command has ended."""
+    try:
+        cli()
+        code: Any = 0
+    except SystemExit as done:
+        code = done.code
+    stray = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon
+    ]
+    if stray:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    sys.exit(code)
+
+
 def echo_lines(lines: list[str]) -> None:
     """Lines for people (a dry run's cost estimate) on stderr, so stdout stays the JSON."""
     for line in lines:
         click.echo(line, err=True)
 
 
-def announce(job_name: str, prefix: str, reproducing: str | None = None) -> None:
+def announce(spec: JobSpec, reproducing: str | None = None) -> None:
+    job_name, prefix = spec.name, spec.prefix
     click.echo(f"Started training job {job_name}" + (f", reproducing {reproducing}" if reproducing else ""))
     click.echo(f"  configs and record: {prefix}config/")
     click.echo(f"  model artifact:     {prefix}output/model.tar.gz")
     click.echo(f"  follow it:          {CLI_COMMAND} logs {job_name} --follow")
+    if spec.remote_debug:
+        click.echo(
+            f"  debug it:           {CLI_COMMAND} attach {job_name} [--host algo-N] [--rank R] [--shell]"
+        )
 
 
 def follow_logs(job_name: str, region: str | None, poll_seconds: float = 5.0) -> tuple[str, bool]:

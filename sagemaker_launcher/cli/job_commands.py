@@ -13,6 +13,19 @@ import click
 from sagemaker_launcher.cli.group import REGION_OPTION, ByteSize, cli, folder_option, follow_logs, poll_option
 from sagemaker_launcher.spec.statuses import JOB_STATUSES
 
+
+def _plot_path(param: click.Parameter, path: Path | None) -> Path | None:
+    """--plot names a file of a format the plot is drawn in, checked before any job is read."""
+    from sagemaker_launcher.jobs.compare_plot import PLOT_FORMATS
+
+    if path is not None and path.suffix.lower() not in PLOT_FORMATS:
+        raise click.BadParameter(
+            f"{path} ends in {path.suffix or 'no suffix'!r}; name a {', '.join(PLOT_FORMATS)} file.",
+            param=param,
+        )
+    return path
+
+
 RUNS_DIR_OPTION = folder_option(
     "--runs-dir",
     "runs",
@@ -188,7 +201,9 @@ def clean_up(prefix: str, region: str | None) -> None:
     "plot_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also draw each metric's curves into this PNG: one panel per metric, one line per job.",
+    callback=lambda _ctx, param, value: _plot_path(param, value),
+    help="Also draw each metric's curves into this PNG (or .pdf, .svg file): one panel per metric, one line "
+    "per job.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print everything, curves included, as JSON on stdout.")
 def compare(

@@ -86,7 +86,7 @@ def launch(
     from sagemaker_launcher.launch.sequence import stage_and_create
 
     stage_and_create(spec, request, TRAINING_JOB)
-    announce(spec.name, spec.prefix)
+    announce(spec)
     if wait:
         follow_logs(spec.name, spec.region)
 
@@ -158,7 +158,7 @@ def reproduce(
     from sagemaker_launcher.launch.sequence import launch_on_sagemaker
 
     launch_on_sagemaker(spec, request)
-    announce(spec.name, spec.prefix, reproducing=job)
+    announce(spec, reproducing=job)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

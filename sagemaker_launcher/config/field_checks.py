@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from yacs.config import CfgNode
 
-from sagemaker_container.sagemaker_contract.yaml_reading import shown
+from sagemaker_container.sagemaker_contract.yaml_reading import clipped, shown
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.spec import service_model
@@ -29,7 +29,9 @@ class FieldChecker:
         self.instance_type: str = self.cfg.SAGEMAKER.INSTANCE_TYPE
 
     def fail(self, key: str, value: object, problem: str) -> LauncherError:
-        """The error for ``key = value``: ``<file>: KEY = 'value' <problem>``."""
+        """The error for ``key = value``: ``<file>: KEY = 'value' <problem>``; a key holding control
+        characters is shown escaped, so it cannot rewrite the terminal's line."""
+        key = clipped(key if key.isprintable() else repr(key))
         return LauncherError(f"{self.where}: {key} = {shown(value)} {problem}")
 
     def at_least(self, key: str, value: int, least: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,9 @@ from sagemaker_launcher.spec.request import SCRIPT_MODE_HYPERPARAMETERS, distrib
 
 # Hyperparameter names that belong to SageMaker and its SDK.
 _RESERVED_HYPERPARAMETER_PREFIX = "sagemaker_"
+# A script argument's name: an option on a command line and part of an environment variable's name
+# ("=", spaces and control characters would break one or the other).
+_ARGUMENT_NAME = re.compile(r"[A-Za-z0-9_.:/][A-Za-z0-9_.:/-]*")
 
 
 def check_inputs(job: FieldChecker) -> None:
@@ -134,6 +138,13 @@ def check_hyperparameters(job: FieldChecker, configs: ResolvedConfigs) -> None:
     script_arguments: Mapping[str, str] = job.cfg.HYPERPARAMETERS
     for name in script_arguments:
         key = f"HYPERPARAMETERS.{name}"
+        if not _ARGUMENT_NAME.fullmatch(name):
+            raise job.fail(
+                key,
+                script_arguments[name],
+                "has a name a script cannot receive: it reaches the script as '--NAME value' and in the "
+                "variable SM_HP_NAME, so use letters, digits and . _ - : / only, not starting with '-'.",
+            )
         if name.startswith(_RESERVED_HYPERPARAMETER_PREFIX):
             raise job.fail(key, script_arguments[name], "uses SageMaker's reserved 'sagemaker_' prefix.")
         if configs.training_defaults.sends_training_keys:
@@ -177,9 +188,16 @@ def local_channel_problem(path: Path) -> str | None:
     reaches the job as an empty channel, which fails only once the job starts, after every upload.
     """
     if path.is_file():
-        return None
+        return None if os.access(path, os.R_OK) else "cannot be read (permission denied): make it readable."
     if path.is_dir():
-        if any(entry.is_file() for entry in path.rglob("*")):
+        files = [entry for entry in path.rglob("*") if entry.is_file()]
+        unreadable = next((entry for entry in files if not os.access(entry, os.R_OK)), None)
+        if unreadable is not None:
+            return (
+                f"holds {unreadable}, which cannot be read (permission denied): make it readable or move it "
+                "out of the folder."
+            )
+        if files:
             return None
         return (
             "is a folder with no file in it (at most empty subfolders), so its channel would be empty. "

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sagemaker_launcher.config.field_checks import BUCKET_NAME, FieldChecker
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import LOCAL_MODES, LOCAL_PROCESS, code_dir, is_local
 from sagemaker_launcher.config.spec_building import processes_of
 from sagemaker_launcher.spec import service_model
+from sagemaker_launcher.spec.code_folder import code_files
 from sagemaker_launcher.spec.layout import JOB_NAME_SUFFIX_LENGTH
 
 # Experiment names may group experiments in folders: "vision/detector/baseline".
 _EXPERIMENT_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _EXPERIMENT_MAX_LENGTH = 128
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+# The most vCPUs of any SageMaker training instance (the 48xlarge sizes), for sizes not named by count.
+_LARGEST_VCPUS = 192
 
 
 def check_resources(job: FieldChecker) -> None:
@@ -121,8 +125,16 @@ def check_identity_and_storage(job: FieldChecker) -> None:
 
 
 def check_code(job: FieldChecker) -> None:
-    """SOURCE_DIR is a folder holding ENTRY_POINT, where the job uploads or mounts code."""
+    """SOURCE_DIR is a folder whose packed files hold ENTRY_POINT, a path inside it."""
     sm = job.cfg.SAGEMAKER
+    entry = PurePosixPath(sm.ENTRY_POINT)
+    if not sm.ENTRY_POINT or entry.is_absolute() or ".." in entry.parts or "\\" in sm.ENTRY_POINT:
+        raise job.fail(
+            "SAGEMAKER.ENTRY_POINT",
+            sm.ENTRY_POINT,
+            "must be a path inside the code folder, relative to it and without '..' (e.g. 'train.py' or "
+            "'tools/train_net.py'): the job runs it from /opt/ml/code, where nothing outside the folder is.",
+        )
     if not sm.SOURCE_DIR and not is_local(job.instance_type):
         return
     source_dir = code_dir(job.cfg)
@@ -130,18 +142,51 @@ def check_code(job: FieldChecker) -> None:
         raise job.fail(
             "SAGEMAKER.SOURCE_DIR", str(source_dir), f"is not a folder (resolved from {Path.cwd()})."
         )
-    if not (source_dir / sm.ENTRY_POINT).is_file():
-        raise job.fail(
-            "SAGEMAKER.ENTRY_POINT",
-            sm.ENTRY_POINT,
-            f"is not a file in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR}).",
+    # Walking the files also refuses a link leading nowhere now, not while uploading.
+    packed = {name for _, name in code_files(source_dir)}
+    if entry.as_posix() not in packed:
+        where = (
+            "is a file the job's code leaves out (__pycache__, .git and compiled files stay behind)"
+            if (source_dir / sm.ENTRY_POINT).is_file()
+            else "is not a file"
         )
+        raise job.fail(
+            "SAGEMAKER.ENTRY_POINT", sm.ENTRY_POINT, f"{where} in SAGEMAKER.SOURCE_DIR ({sm.SOURCE_DIR})."
+        )
+
+
+def check_runs_dir(job: FieldChecker) -> None:
+    """A local run can make its folder under LOCAL.RUNS_DIR: the nearest existing folder on the way
+    is a folder this user may write in."""
+    if not is_local(job.instance_type):
+        return
+    runs_dir = Path(job.cfg.LOCAL.RUNS_DIR).expanduser().resolve()
+    existing = runs_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        return
+    problem = "is not a folder" if not existing.is_dir() else "is a folder you may not write in"
+    raise job.fail(
+        "LOCAL.RUNS_DIR",
+        job.cfg.LOCAL.RUNS_DIR,
+        f"cannot hold this run's folder: {existing} {problem}. Set LOCAL.RUNS_DIR to a folder you can "
+        "write in (e.g. runs).",
+    )
 
 
 def check_processes_per_host(job: FieldChecker, configs: ResolvedConfigs) -> None:
     """A per-GPU (torchrun) launch can start the entry point."""
     sm = job.cfg.SAGEMAKER
     job.at_least("SAGEMAKER.PROCESSES_PER_HOST", sm.PROCESSES_PER_HOST, 0)
+    most, what = processes_limit(job.instance_type)
+    if most < sm.PROCESSES_PER_HOST:
+        raise job.fail(
+            "SAGEMAKER.PROCESSES_PER_HOST",
+            sm.PROCESSES_PER_HOST,
+            f"is more processes than {what} can run side by side: at most {most}, one per CPU. Set it to the "
+            "instance's GPU count (or 0: one per GPU for the example).",
+        )
     if not processes_of(configs).torchrun:
         return
     # sagemaker-training's torchrun runner refuses shell commands and installable packages.
@@ -158,6 +203,19 @@ def check_processes_per_host(job: FieldChecker, configs: ResolvedConfigs) -> Non
             "script, or set PROCESSES_PER_HOST to 0 with your own TRAINING.DEFAULTS (or '') to run it "
             "once per instance.",
         )
+
+
+def processes_limit(instance_type: str) -> tuple[int, str]:
+    """The most processes one host may run, and what the host is: this machine's CPUs for a local run,
+    the instance's vCPUs for ml.* (4 per "xlarge" of its size, as EC2 sizes them)."""
+    if is_local(instance_type):
+        return os.cpu_count() or 1, "this machine"
+    size = instance_type.rsplit(".", 1)[-1]
+    vcpus = {"medium": 1, "large": 2, "xlarge": 4}.get(size)
+    multiple = re.fullmatch(r"(\d+)xlarge", size)
+    if multiple:
+        vcpus = 4 * int(multiple[1])
+    return vcpus or _LARGEST_VCPUS, f"an {instance_type}"
 
 
 def check_training_source(job: FieldChecker, configs: ResolvedConfigs) -> None:

@@ -166,9 +166,9 @@ def _read(location: str, read_s3: S3Reader) -> tuple[str | None, str]:
             data = read_s3(uri)
         return (_decoded(data, uri) if data is not None else None), uri
     path = Path(location).expanduser()
-    if path.is_dir():
-        path = path / CONFIG_FILE_NAME
     try:
+        if path.is_dir():
+            path = path / CONFIG_FILE_NAME
         data = path.read_bytes() if path.is_file() else None
     except OSError as error:
         raise _unusable(str(path), "the file", f"cannot be read ({error.strerror})") from None

@@ -14,6 +14,7 @@ from typing import Any
 
 from yacs.config import CfgNode
 
+from sagemaker_container import job_debugger
 from sagemaker_container.sagemaker_contract.merging import leaf_items
 from sagemaker_launcher.config.loading import ResolvedConfigs
 from sagemaker_launcher.config.run_modes import LOCAL_REGION, code_dir, is_local
@@ -25,6 +26,7 @@ from sagemaker_launcher.spec.job import (
     Channel,
     Checkpoints,
     Code,
+    Debugger,
     JobSpec,
     LocalSettings,
     Network,
@@ -76,6 +78,29 @@ def job_hyperparameters(configs: ResolvedConfigs) -> dict[str, Any]:
     arguments = configs.sagemaker.HYPERPARAMETERS
     values.update({name: script_argument_value(text) for name, text in arguments.items()})
     return values
+
+
+def debugger_of(cfg: CfgNode) -> Debugger:
+    """The DEBUGGER keys; job_debugger.py is added beside the code when the hold needs its runner or
+    breakpoint() is pointed at it."""
+    debugger = cfg.DEBUGGER
+    breakpoints = cfg.SAGEMAKER.ENVIRONMENT.get("PYTHONBREAKPOINT", "").startswith("job_debugger.")
+    hold = debugger.HOLD_ON_FAILURE_SECONDS
+    return Debugger(debugger.PORT, debugger.ADAPTER, hold, adds_module=hold > 0 or breakpoints)
+
+
+def job_environment(cfg: CfgNode, debugger: Debugger) -> dict[str, str]:
+    """SAGEMAKER.ENVIRONMENT, and each DEBUGGER value the job's debugger needs to be told: a port or an
+    adapter other than the default, the hold and the entry point its runner starts."""
+    environment = dict(cfg.SAGEMAKER.ENVIRONMENT)
+    if debugger.port != job_debugger.DEFAULT_PORT:
+        environment[job_debugger.PORT_ENV] = str(debugger.port)
+    if debugger.adapter != job_debugger.DEFAULT_ADAPTER:
+        environment[job_debugger.ADAPTER_ENV] = debugger.adapter
+    if debugger.holds:
+        environment[job_debugger.HOLD_ENV] = str(debugger.hold_seconds)
+        environment[job_debugger.ENTRY_POINT_ENV] = cfg.SAGEMAKER.ENTRY_POINT
+    return environment
 
 
 def image_uri(cfg: CfgNode) -> str:
@@ -141,6 +166,7 @@ def build_spec(
         uri = f"{prefix}checkpoints/" if local or not checkpoint.S3_URI else checkpoint.S3_URI
         checkpoints = Checkpoints(uri, checkpoint.LOCAL_PATH)
     network = cfg.NETWORK
+    debugger = debugger_of(cfg)
     return JobSpec(
         name=name,
         experiment=experiment,
@@ -160,7 +186,7 @@ def build_spec(
         processes=processes_of(configs),
         channels=_channels(cfg, prefix),
         hyperparameters=frozen_map(job_hyperparameters(configs)),
-        environment=frozen_map(sm.ENVIRONMENT),
+        environment=frozen_map(job_environment(cfg, debugger)),
         metrics=frozen_map(cfg.METRICS),
         tags=tuple(tags),
         checkpoints=checkpoints,
@@ -172,6 +198,7 @@ def build_spec(
             encrypt_inter_container_traffic=network.ENCRYPT_INTER_CONTAINER_TRAFFIC,
         ),
         remote_debug=sm.ENABLE_REMOTE_DEBUG and not local,
+        debugger=debugger,
         provenance=Provenance(
             sagemaker_yaml=cfg.dump(),
             training_yaml=configs.training.dump() if configs.training is not None else None,

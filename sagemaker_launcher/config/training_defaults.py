@@ -18,6 +18,7 @@ from pathlib import Path
 
 from yacs.config import CfgNode
 
+from sagemaker_launcher.config.contained import contained
 from sagemaker_launcher.config.run_modes import code_dir
 from sagemaker_launcher.errors import LauncherError
 
@@ -77,11 +78,18 @@ def load_training_defaults(sagemaker: CfgNode, where: str) -> TrainingDefaults:
             note=f"Note: {folder} has no {module_name}.py (TRAINING.DEFAULTS), so this job has no training "
             "config and the script gets only HYPERPARAMETERS.",
         )
-    module = _import_from(folder, module_name, spec, where)
+    fix = "Fix the module, or set TRAINING.DEFAULTS to '' to send only HYPERPARAMETERS."
+    with contained(f"importing TRAINING.DEFAULTS = {spec!r} from {folder}", where, fix):
+        module = _import_from(folder, module_name, spec, where)
     found = getattr(module, name, None)
     if found is None:
         raise LauncherError(f"{where}: TRAINING.DEFAULTS = {spec!r}: {module_name} has no '{name}'.")
-    cfg = _call_defaults(found, spec, where) if callable(found) and not isinstance(found, CfgNode) else found
+    if callable(found) and not isinstance(found, CfgNode):
+        fix = "Name a CfgNode, or a function that takes no arguments and returns one."
+        with contained(f"calling TRAINING.DEFAULTS = {spec!r}", where, fix):
+            cfg = found()
+    else:
+        cfg = found
     if not isinstance(cfg, CfgNode):
         raise LauncherError(
             f"{where}: TRAINING.DEFAULTS = {spec!r} gave {type(cfg).__name__}, not a yacs CfgNode. Name a "
@@ -90,16 +98,6 @@ def load_training_defaults(sagemaker: CfgNode, where: str) -> TrainingDefaults:
     rules = getattr(module, VALUE_RULES_FUNCTION, None)
     source = str(_module_file(folder, module_name) or folder)
     return TrainingDefaults(spec, cfg.clone(), source, rules if callable(rules) else None)
-
-
-def _call_defaults(function: Callable[[], object], spec: str, where: str) -> object:
-    try:
-        return function()
-    except Exception as error:
-        raise LauncherError(
-            f"{where}: calling TRAINING.DEFAULTS = {spec!r} failed with {type(error).__name__}: {error}. "
-            "Name a CfgNode, or a function that takes no arguments and returns one."
-        ) from None
 
 
 def _module_file(folder: Path, module_name: str) -> Path | None:
@@ -131,11 +129,6 @@ def _import_from(folder: Path, module_name: str, spec: str, where: str) -> objec
                 f"environment ({sys.prefix}) lacks. The launcher imports your defaults to check configs "
                 f"before a job starts: install it there (pip install {missing.split('.')[0]}), or set "
                 "TRAINING.DEFAULTS to '' to send only HYPERPARAMETERS."
-            ) from None
-        except Exception as error:
-            raise LauncherError(
-                f"{where}: importing TRAINING.DEFAULTS = {spec!r} from {folder} failed with "
-                f"{type(error).__name__}: {error}"
             ) from None
 
 

@@ -65,7 +65,7 @@ def download_and_unpack(
             return False
         raise
     with _folder_kept_only_if_used(target.parent):
-        _require_room(target.parent, size, max_size, f"{uri} ({size} bytes to download)")
+        Room(target.parent, max_size).require(size, f"{uri} ({size} bytes to download)")
         with _scratch_folder(target) as scratch:
             download = scratch / posixpath.basename(key)
             try:
@@ -93,10 +93,8 @@ def safe_unpack(
         unpacked = work / "unpacked"
         try:
             with tarfile.open(archive_path, "r:*") as archive:
-                members = _read_members(archive, label)
+                members = _read_members(archive, label, Room(target.parent, max_size))
                 check_members(members, label)
-                declared = sum(member.size for member in members if member.isfile())
-                _require_room(target.parent, declared, max_size, f"{label} (unpacks to {declared} bytes)")
                 unpacked.mkdir()
                 # The standard library's "data" filter re-checks each member against the disk as it goes.
                 archive.extractall(unpacked, members=members, filter="data")
@@ -240,8 +238,12 @@ def _refusal(label: str, problem: str) -> LauncherError:
     )
 
 
-def _read_members(archive: tarfile.TarFile, label: str) -> list[tarfile.TarInfo]:
+def _read_members(archive: tarfile.TarFile, label: str, room: Room) -> list[tarfile.TarInfo]:
+    """The member list, read header by header: an archive that declares more members, or more bytes, than
+    may be unpacked is refused at the header that crosses the bound, before the rest is decompressed
+    (a small file that unpacks to far more than fits is refused in moments, not after minutes)."""
     members = []
+    declared = 0
     for member in archive:
         members.append(member)
         if len(members) > MAX_MEMBERS:
@@ -249,22 +251,32 @@ def _read_members(archive: tarfile.TarFile, label: str) -> list[tarfile.TarInfo]
                 f"Refusing to unpack {label}: it holds more than {MAX_MEMBERS} members, more than a model "
                 "or output archive ever needs. Nothing of it was written."
             )
+        if member.isfile():
+            declared += member.size
+            room.require(declared, f"{label} (unpacks to at least {declared} bytes)")
     return members
 
 
-def _require_room(folder: Path, size: int, max_size: int | None, what: str) -> None:
-    """Refuse, before writing, what would not fit on the disk or under ``--max-size``."""
-    if max_size is not None and size > max_size:
-        raise LauncherError(
-            f"Refusing {what}: that is more than --max-size ({max_size} bytes). Raise --max-size if you "
-            "expect an archive this large. Nothing was written."
-        )
-    free = shutil.disk_usage(folder).free
-    if size + FREE_SPACE_MARGIN > free:
-        raise LauncherError(
-            f"Refusing {what}: only {free} bytes are free in {folder}. Free some space or choose another "
-            "--dest. Nothing was written."
-        )
+class Room:
+    """What may be written in ``folder``: its free space less a margin, and ``--max-size``."""
+
+    def __init__(self, folder: Path, max_size: int | None) -> None:
+        self.folder = folder
+        self.max_size = max_size
+        self.free = shutil.disk_usage(folder).free
+
+    def require(self, size: int, what: str) -> None:
+        """Refuse, before writing, what would not fit on the disk or under ``--max-size``."""
+        if self.max_size is not None and size > self.max_size:
+            raise LauncherError(
+                f"Refusing {what}: that is more than --max-size ({self.max_size} bytes). Raise --max-size if "
+                "you expect an archive this large. Nothing was written."
+            )
+        if size + FREE_SPACE_MARGIN > self.free:
+            raise LauncherError(
+                f"Refusing {what}: only {self.free} bytes are free in {self.folder}. Free some space or "
+                "choose another --dest. Nothing was written."
+            )
 
 
 @contextmanager

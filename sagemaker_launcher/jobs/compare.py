@@ -10,6 +10,7 @@ CloudWatch), so 20 jobs take about as long as the slowest few.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -147,6 +148,8 @@ def sagemaker_job(job: str, clients: Clients) -> ComparedJob:
     }
     definitions = {**definitions_of(description), **recorded}
     series = sagemaker_series(description, definitions, clients.cloudwatch, clients.logs)
+    if series.note:
+        notes.append(series.note)
     listed = description.get("FinalMetricDataList") or []
     resources = description.get("ResourceConfig", {})
     billable = description.get("BillableTimeInSeconds")
@@ -227,9 +230,15 @@ def _numbers(data: Any) -> dict[str, float]:
 
 
 def rank(jobs: list[ComparedJob], metric: str, goal: str) -> list[ComparedJob]:
-    """Best first by ``metric`` (``goal`` maximize or minimize); jobs without it last."""
+    """Best first by ``metric`` (``goal`` maximize or minimize); jobs without it, or with NaN, last."""
     sign = -1.0 if goal == "maximize" else 1.0
-    return sorted(jobs, key=lambda job: (metric not in job.final, sign * job.final.get(metric, 0.0)))
+
+    def key(job: ComparedJob) -> tuple[bool, float]:
+        value = job.final.get(metric)
+        usable = value is not None and math.isfinite(value)
+        return (not usable, sign * value if usable else 0.0)
+
+    return sorted(jobs, key=key)
 
 
 def metric_names(jobs: Sequence[ComparedJob]) -> list[str]:
@@ -274,7 +283,22 @@ def _metric(value: float | None) -> str:
 
 
 def as_json(jobs: Sequence[ComparedJob]) -> dict[str, Any]:
-    """Everything ``compare`` knows, for scripts: the differing keys and each job whole."""
+    """Everything ``compare`` knows, for scripts: the differing keys and each job whole. NaN and infinite
+    numbers are null, as JSON has no such numbers."""
+    return _finite(_report(jobs))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _report(jobs: Sequence[ComparedJob]) -> dict[str, Any]:
     keys = differing_keys(jobs)
     return {
         "differing_keys": {key: [job.values.get(key) for job in jobs] for key in keys},

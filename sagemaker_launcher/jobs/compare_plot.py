@@ -3,7 +3,9 @@ with the config keys that differ (matplotlib's Agg backend, so no display is nee
 
 from __future__ import annotations
 
+import io
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ _SETUP_SECTIONS = frozenset(
     {"SAGEMAKER", "NETWORK", "IMAGE", "S3", "INPUTS", "CHECKPOINT_SYNC", "TRAINING", "LOCAL"}
 )
 _PANEL_COLUMNS = 3
+# What --plot writes, by the file's suffix.
+PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
 def line_label(job: ComparedJob, keys: Sequence[str]) -> str:
@@ -84,14 +88,21 @@ def plot(jobs: Sequence[ComparedJob], path: Path) -> list[str]:
         handles, [line_label(job, keys) for job in jobs], loc="lower center", fontsize="small", frameon=False
     )
     figure.tight_layout(rect=(0, _legend_height(len(jobs), rows), 1, 1))
+    image = io.BytesIO()
     try:
-        figure.savefig(path, dpi=110)
+        figure.savefig(image, format=path.suffix.lstrip(".").lower(), dpi=110)
+    finally:
+        plt.close(figure)
+    # Written here, not by matplotlib, so that a full disk or a device such as /dev/full is an error.
+    try:
+        with path.open("wb") as handle:
+            handle.write(image.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
     except OSError as error:
         raise LauncherError(
             f"Cannot write the plot to {path}: {error.strerror}. Choose another --plot path."
         ) from None
-    finally:
-        plt.close(figure)
     return names
 
 

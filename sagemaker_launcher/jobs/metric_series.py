@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ FIRST_HOST = "algo-1"
 # GetMetricData takes at most 500 queries a call; a job has at most 40 metric definitions.
 _MAX_QUERIES = 500
 # CloudWatch keeps 1-second points for 3 hours, 1-minute points for 15 days, then 5-minute points.
+# Longest the job's own METRICS regexes may take over its log lines.
+MATCH_SECONDS = 10.0
 _RETENTION_PERIODS = ((dt.timedelta(hours=3), 1), (dt.timedelta(days=15), 60), (dt.timedelta(days=63), 300))
 
 
@@ -33,6 +36,8 @@ class MetricSeries:
     points: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     x_unit: str = "step"
     source: str = ""
+    # Why a curve that should be there is not (a regex that took too long), for compare's notes.
+    note: str = ""
 
     def final(self) -> dict[str, float]:
         """Each metric's last value."""
@@ -104,19 +109,46 @@ def _cloudwatch_series(description: dict[str, Any], names: list[str], cloudwatch
 
 
 def _log_series(job: str, definitions: dict[str, str], logs: Any) -> MetricSeries:
-    """The values the job's metric regexes match in the first host's log lines, as SageMaker reads them."""
-    patterns = {name: _compiled(regex) for name, regex in definitions.items()}
+    """The values the job's metric regexes match in the first host's log lines, as SageMaker reads them.
+
+    The regexes are the job's own; one that backtracks without end on a line (``(a+)+$``) would hang the
+    command, so they run in a process of their own, given ``MATCH_SECONDS``.
+    """
     prefix = f"[{FIRST_HOST}] "
-    points: dict[str, list[tuple[float, float]]] = {}
-    for line in LogReader(logs, job).new_lines():
-        if not line.startswith(prefix):
-            continue
+    lines = [line[len(prefix) :] for line in LogReader(logs, job).new_lines() if line.startswith(prefix)]
+    if not lines or not definitions:
+        return MetricSeries()
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    worker = context.Process(target=match_lines, args=(definitions, lines, sending), daemon=True)
+    worker.start()
+    sending.close()
+    finished = receiving.poll(MATCH_SECONDS)
+    values: dict[str, list[float]] = receiving.recv() if finished else {}
+    worker.kill()
+    worker.join()
+    if not finished:
+        return MetricSeries(
+            note=f"Job {job}'s METRICS regexes took over {MATCH_SECONDS:g} s on its {len(lines)} log lines "
+            "(a regex that backtracks without end?), so its curves are left out."
+        )
+    points = {
+        name: [(float(step), value) for step, value in enumerate(found, 1)] for name, found in values.items()
+    }
+    return MetricSeries(points, "step", "log lines" if points else "")
+
+
+def match_lines(definitions: dict[str, str], lines: list[str], answer: Any) -> None:
+    """In the worker process: each metric's values in the lines, sent back through ``answer``."""
+    patterns = {name: _compiled(regex) for name, regex in definitions.items()}
+    values: dict[str, list[float]] = {}
+    for line in lines:
         for name, pattern in patterns.items():
-            match = pattern.search(line, len(prefix)) if pattern else None
+            match = pattern.search(line) if pattern else None
             value = _number(match.group(1)) if match and match.groups() else None
             if value is not None:
-                points.setdefault(name, []).append((float(len(points.get(name, [])) + 1), value))
-    return MetricSeries(points, "step", "log lines" if points else "")
+                values.setdefault(name, []).append(value)
+    answer.send(values)
 
 
 def _compiled(regex: str) -> re.Pattern[str] | None:

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from yacs.config import CfgNode
 
+from sagemaker_container import job_debugger
 from sagemaker_container.sagemaker_contract.names import (
     CONFIG_CHANNEL,
     SAGEMAKER_CONFIG_FILE,
@@ -47,6 +48,7 @@ from sagemaker_launcher.jobs.lookup import JobInfo, find_job, no_record_note, re
 from sagemaker_launcher.spec.layout import SOURCE_ARCHIVE, is_s3_uri, split_s3_uri
 
 SOURCE_DIR_KEY = "SAGEMAKER.SOURCE_DIR"
+RUNNER_FILE = job_debugger.RUNNER_FILE
 IMAGE_KEYS = ("IMAGE.URI", "IMAGE.REPOSITORY", "IMAGE.TAG")
 # The YAML laid over the recorded config: the parent's channels and code, pinned before the overrides.
 _PINS_FILE = "reproduce.yaml"
@@ -113,9 +115,10 @@ def resolve_reproduction(
             "INPUTS": parent.channels,
             "TRAINING": {"CONFIG_FILE": training_file},
         }
+        code = None
         if SOURCE_DIR_KEY not in overridden:
-            code = _unpack_code(code_uri, Path(folder, "code"), region) if code_uri else ""
-            pins["SAGEMAKER"] = {"SOURCE_DIR": str(code)}
+            code = _unpack_code(code_uri, Path(folder, "code"), region) if code_uri else None
+            pins["SAGEMAKER"] = {"SOURCE_DIR": str(code or "")}
         digest = record_text(parent.info.record, "image", "digest")
         image = record_text(parent.info.record, "image", "uri")
         if digest and image and not overridden & set(IMAGE_KEYS):
@@ -127,6 +130,8 @@ def resolve_reproduction(
         configs = load_configs(pins_file, words, defaults)
         _check_matches_parent(parent, configs, overridden)
         validate(configs)
+        if code is not None and configs.sagemaker.DEBUGGER.HOLD_ON_FAILURE_SECONDS:
+            _check_runner_in(code, parent.info.name)
     if code_uri:
         cfg = configs.sagemaker.clone()
         cfg.defrost()
@@ -136,7 +141,18 @@ def resolve_reproduction(
     commit = record_text(parent.info.record, "code", "commit") or record_text(
         parent.info.record, "git", "commit"
     )
-    return Reproduction(configs, ParentCode(parent.info.name, code_uri, commit or None), tuple(parent_values))
+    code = ParentCode(parent.info.name, code_uri, commit or None)
+    return Reproduction(configs, code, tuple(parent_values))
+
+
+def _check_runner_in(code: Path, job: str) -> None:
+    """The hold runs the parent's archive through job_debugger.py, which the archive must then hold."""
+    if not (code / RUNNER_FILE).is_file():
+        raise LauncherError(
+            f"DEBUGGER.HOLD_ON_FAILURE_SECONDS needs {RUNNER_FILE} beside the code, and the code archive of "
+            f"{job} has none (its launch had the hold off). Pass SAGEMAKER.SOURCE_DIR with the code folder, "
+            "so it is packed anew with the runner, or leave the hold off."
+        )
 
 
 def _recorded_job_config(parent: ParentJob, path: Path) -> CfgNode:

@@ -122,11 +122,27 @@ def _spot_note(estimates: Sequence[Estimate]) -> str:
     return ""
 
 
+def hold_lines(estimate: Estimate, hold_seconds: int) -> list[str]:
+    """What DEBUGGER.HOLD_ON_FAILURE_SECONDS can add to a failed job: within the bound, as the hold never
+    outlasts MAX_RUN_SECONDS, but beyond what the failure alone would have billed."""
+    if not hold_seconds:
+        return []
+    hold = f"A failure keeps the job up to {hold_seconds} s longer (DEBUGGER.HOLD_ON_FAILURE_SECONDS)"
+    if is_local(estimate.instance_type):
+        return [f"{hold}, on this machine; quitting the debugger ends it."]
+    if estimate.hourly is None:
+        return [f"{hold}, on {estimate.count} x {estimate.instance_type}; quitting the debugger ends it."]
+    extra = estimate.hourly * estimate.count * hold_seconds / SECONDS_PER_HOUR
+    return [f"{hold}: at most {estimate.money(extra)} more, within the bound; quitting the debugger ends it."]
+
+
 def job_lines(lookups: PriceLookups, cfg: CfgNode, jobs: int = 1) -> list[str]:
-    """One job's bound in one line; with ``jobs`` above 1 (a tuning job's MAX_JOBS), all of theirs too."""
+    """One job's bound in one line; with ``jobs`` above 1 (a tuning job's MAX_JOBS), all of theirs too;
+    then what the hold on failure can add."""
     estimate = lookups.estimate(cfg)
+    hold = hold_lines(estimate, cfg.DEBUGGER.HOLD_ON_FAILURE_SECONDS)
     if estimate.amount is None:
-        return [_PREFIX + estimate.reason]
+        return [_PREFIX + estimate.reason, *hold]
     bound = estimate.money(estimate.amount)
     if jobs == 1:
         text = (
@@ -138,7 +154,7 @@ def job_lines(lookups: PriceLookups, cfg: CfgNode, jobs: int = 1) -> list[str]:
             f"Cost estimate: at most {bound} per training job ({estimate.basis}) and at most "
             f"{estimate.money(estimate.amount * jobs)} for all {jobs} (SWEEP.MAX_JOBS), an upper bound."
         )
-    return [text + _spot_note([estimate])]
+    return [text + _spot_note([estimate]), *hold]
 
 
 def sweep_lines(lookups: PriceLookups, points: Sequence[tuple[str, CfgNode]]) -> list[str]:

@@ -4,7 +4,8 @@ Docker CLI (no Compose, no SDK).
 Each container runs the image's ``train`` as SageMaker does, with hostname ``algo-N`` on a network of
 its own job (container and network names carry the job's name, so two runs never collide), its host's
 tree mounted at ``/opt/ml``. Containers always get a terminal and open input, so ``docker attach``
-reaches pdb in any of them; the first host's container takes over the launcher's terminal when the
+reaches pdb in any of them; the job's debugger, when it serves, is published on the host's loopback
+only (``debugger_ports``). The first host's container takes over the launcher's terminal when the
 launcher has one, as host mode's first process does. Every container's exit status is read, and when
 the run ends, fails or is interrupted, all of them and the network are removed.
 """
@@ -17,14 +18,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sagemaker_container import job_debugger
 from sagemaker_container.sagemaker_contract import names
+from sagemaker_launcher.config.run_modes import visible_gpus
 from sagemaker_launcher.errors import LauncherError
+from sagemaker_launcher.local.debugger_ports import host_ports, serves_debugger
 from sagemaker_launcher.local.host_trees import CONTAINER_BASE_DIR, HostTree, checkpoint_dir
 from sagemaker_launcher.local.processes import INTERRUPT_GRACE_S, Started, wait_all
 
 PROVISION_HINT = "On Debian or Ubuntu, bash scripts/provision_docker.sh start sets one up."
 # SageMaker's training instances have a large /dev/shm; Docker's default (64 MB) starves data loaders.
 SHM_SIZE = "1g"
+LOOPBACK = job_debugger.LOOPBACK
 # The mounts of each host's tree, as SageMaker lays out /opt/ml.
 MOUNTED = ("input", names.MODEL_DIR, names.OUTPUT_DIR, names.CODE_DIR)
 
@@ -74,6 +79,10 @@ def run_command(
     if request.get("CheckpointConfig"):
         mounts.append(f"{tree.path(names.CHECKPOINTS_DIR)}:{checkpoint_dir(tree, request)}")
     environment = {**(request.get("Environment") or {}), names.JOB_NAME_ENV: job_name}
+    published: list[int] = []
+    if serves_debugger(environment):
+        environment[job_debugger.BIND_ENV] = "0.0.0.0"
+        published = host_ports(request, tree.host, visible_gpus() if gpu else 0)
     return [
         "docker", "run",
         "--name", container_name(job_name, tree.host),
@@ -83,6 +92,7 @@ def run_command(
         *(["--gpus", "all"] if gpu else []),
         *[argument for mount in mounts for argument in ("--volume", mount)],
         *[argument for key, value in environment.items() for argument in ("--env", f"{key}={value}")],
+        *[argument for port in published for argument in ("--publish", f"{LOOPBACK}:{port}:{port}")],
         "--interactive", "--tty",
         *([] if keeps_terminal else ["--detach"]),
         request["AlgorithmSpecification"]["TrainingImage"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_container.sagemaker_contract import names
+from sagemaker_launcher.config.run_modes import LOOPBACK, free_port
 from sagemaker_launcher.errors import LauncherError
 from sagemaker_launcher.local.host_trees import HostTree, Rewrites
 from sagemaker_launcher.local.processes import Started, wait_all
+from sagemaker_launcher.spec.request import processes_per_host
 
 # Computes one host's environment in a fresh interpreter: the toolkit fixes its paths from
 # SAGEMAKER_BASE_DIR when it is imported, and each host has its own.
@@ -37,7 +38,6 @@ env = environment.Environment()
 exported = {key: value for key, value in os.environ.items() if before.get(key) != value}
 json.dump({"env": {**exported, **env.to_env_vars()}, "args": env.to_cmd_args()}, sys.stdout)
 """
-LOOPBACK = "127.0.0.1"
 # The image's toolkit sets this to torch.__version__ (sagemaker_pytorch_container/training.py).
 TORCH_VERSION_ENV = "SM_DLC_TORCH_VERSION"
 
@@ -61,24 +61,6 @@ def toolkit_environment(tree: HostTree, job_name: str) -> tuple[dict[str, str], 
         raise LauncherError(f"The sagemaker-training toolkit could not read {tree.base_dir}:\n{done.stderr}")
     computed = json.loads(done.stdout)
     return computed["env"], computed["args"]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now, for the hosts' rendezvous."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
-def processes_per_host(framework_parameters: Mapping[str, Any], gpus: int) -> int | None:
-    """torchrun's ``--nproc_per_node`` as the toolkit picks it, or None when it runs the script once.
-
-    ``framework_parameters`` are the job's ``sagemaker_*`` hyperparameters (SM_FRAMEWORK_PARAMS), ``gpus``
-    the host's GPU count (SM_NUM_GPUS).
-    """
-    if not framework_parameters.get(names.TORCH_DISTRIBUTED_HYPERPARAMETER):
-        return None
-    return int(framework_parameters.get(names.PROCESSES_PER_HOST_HYPERPARAMETER) or gpus or 1)
 
 
 def torch_version() -> str | None:

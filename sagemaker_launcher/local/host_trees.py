@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from sagemaker_container.sagemaker_contract import names
+from sagemaker_launcher.aws.storage import unreadable_named
 from sagemaker_launcher.spec.layout import HOSTS_DIR, local_path
 
 CONTAINER_BASE_DIR = names.DEFAULT_BASE_DIR
@@ -205,6 +206,11 @@ def data_view(source: Path, view: Path) -> None:
     place changes the original, which is why channels up to COPY_LIMIT_BYTES are copied.
     """
     files = [(source, source.name)] if source.is_file() else _files(source)
+    with unreadable_named(f"Making this run's view of channel {view.name}"):
+        _view(files, view)
+
+
+def _view(files: list[tuple[Path, str]], view: Path) -> None:
     link = sum(path.stat().st_size for path, _ in files) > COPY_LIMIT_BYTES
     for path, relative in files:
         target = view / relative

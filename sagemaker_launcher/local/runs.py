@@ -10,6 +10,7 @@ Failed (with the failure reason SageMaker would give) or Stopped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sagemaker_container import job_debugger
 from sagemaker_container.sagemaker_contract import names
 from sagemaker_launcher.aws.storage import JobStorage, put_code, write_config_channel
 from sagemaker_launcher.errors import LauncherError
@@ -44,6 +46,8 @@ FAILURE_REASON_LIMIT = 1024
 _TRACEBACK_START = "Traceback (most recent call last):"
 # The image's toolkit logs "2026-12-04 18:40:20,438 sagemaker-training-toolkit INFO ..." lines.
 _TOOLKIT_WAITS = "Waiting for the process to finish"
+# torchrun's failure summary: "rank      : 1 (local_rank: 1)".
+_LOCAL_RANK = re.compile(r"\(local_rank: (\d+)\)")
 _TOOLKIT_LOG = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ sagemaker")
 
 
@@ -81,10 +85,17 @@ class RunStatus:
 def run_locally(spec: JobSpec, request: dict[str, Any]) -> int:
     """Record and run the job on this machine; returns its exit code (130 after an interrupt is raised)."""
     run_dir = local_path(spec.prefix)
-    storage = JobStorage()
-    write_config_channel(storage, spec, build_record(spec), request)
-    put_code(storage, spec)
-    status = RunStatus(run_dir / STATUS_FILE)
+    try:
+        storage = JobStorage()
+        write_config_channel(storage, spec, build_record(spec), request)
+        put_code(storage, spec)
+        status = RunStatus(run_dir / STATUS_FILE)
+    except (OSError, KeyboardInterrupt) as error:
+        # Nothing ran yet: the run's folder goes, as a failed launch's files do.
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt(f"local run {spec.name} stopped before it began; nothing kept") from None
+        raise LauncherError(_unwritable(spec, run_dir, error) + " Nothing was kept.") from None
     _echo(f"Job {spec.name} ({spec.instance_type}): files in {run_dir}")
     try:
         started, trees = _run(spec, request, run_dir)
@@ -94,6 +105,11 @@ def run_locally(spec: JobSpec, request: dict[str, Any]) -> int:
     except LauncherError as error:
         status.ended("Failed", error.message)
         raise
+    except OSError as error:
+        message = _unwritable(spec, run_dir, error)
+        with contextlib.suppress(OSError):
+            status.ended("Failed", message)
+        raise LauncherError(f"{message} What it wrote so far is in {run_dir}.") from None
     _keep_synced_folders(request, trees[0], run_dir)
     failed = first_failure(started)
     hosts = {entry.host: {"exit_code": entry.code} for entry in started}
@@ -111,6 +127,15 @@ def run_locally(spec: JobSpec, request: dict[str, Any]) -> int:
     if local_path(spec.tensorboard_uri).is_dir():
         _echo(f"  tensorboard --logdir {run_dir.parent}")
     return 0
+
+
+def _unwritable(spec: JobSpec, run_dir: Path, error: OSError) -> str:
+    """One paragraph for a file the run could not read or write (a full disk, a folder made read-only)."""
+    where = f" ({error.filename})" if error.filename else ""
+    return (
+        f"Local run {spec.name} could not write its files under {run_dir}{where}: "
+        f"{error.strerror or error}. Free some space or set LOCAL.RUNS_DIR to a folder you can write in."
+    )
 
 
 def _run(spec: JobSpec, request: dict[str, Any], run_dir: Path) -> tuple[list[Started], list[HostTree]]:
@@ -172,9 +197,16 @@ def crash_reason(entry: Started) -> str:
     """What the toolkit reports for a script that exits non-zero without a failure file: the error tail,
     in its format. The tail is the first rank's with a traceback (the script's, not torchrun's own), from
     that traceback on, and keeps its end within the size SageMaker shows, so the exception's line is in it."""
-    tails = entry.tails
+    # The job debugger's own lines (a held failure) are not the script's error.
+    tails = {
+        rank: [line for line in lines if not line.startswith(job_debugger.MESSAGE_PREFIX)]
+        for rank, lines in entry.tails.items()
+    }
     ranks = sorted((rank for rank in tails if rank is not None), key=int)
     with_traceback = [rank for rank in ranks if any(_TRACEBACK_START in line for line in tails[rank])]
+    cause = _root_cause_rank(tails.get(None, []))
+    if cause in with_traceback:
+        with_traceback.insert(0, cause)
     lines = tails[with_traceback[0]] if with_traceback else tails.get(None) or next(iter(tails.values()), [])
     starts = [index for index, line in enumerate(lines) if line.startswith(_TRACEBACK_START)]
     tail = "\n".join(lines[starts[-1] :] if starts else lines).strip() or "(no error output)"
@@ -184,6 +216,19 @@ def crash_reason(entry: Started) -> str:
     if room < 40:
         footer, room = '"', FAILURE_REASON_LIMIT - len(header) - 1
     return header + (tail if len(tail) <= room else "..." + tail[-(room - 3) :]) + footer
+
+
+def _root_cause_rank(agent_lines: Sequence[str]) -> int | None:
+    """The local rank torchrun names as the root cause (the first to fail); the others' errors follow
+    from it (a peer gone from a collective)."""
+    after = [
+        line for index, line in enumerate(agent_lines) if "Root Cause" in line for line in agent_lines[index:]
+    ]
+    for line in after:
+        found = _LOCAL_RANK.search(line)
+        if found:
+            return int(found[1])
+    return None
 
 
 def _with_error_tail(reason: str, entry: Started) -> str:

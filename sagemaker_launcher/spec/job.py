@@ -82,6 +82,23 @@ class Processes:
 
 
 @dataclass(frozen=True)
+class Debugger:
+    """The job's debugger (sagemaker_container/job_debugger.py): its base port, its adapter, the hold on
+    failure, and whether the launcher adds job_debugger.py beside the code."""
+
+    port: int
+    adapter: str
+    hold_seconds: int = 0
+    # job_debugger.py goes into the code archive: the hold runs through it, or breakpoint() imports it.
+    adds_module: bool = False
+
+    @property
+    def holds(self) -> bool:
+        """The hold is on: the job's program is the runner, which starts the entry point."""
+        return self.hold_seconds > 0
+
+
+@dataclass(frozen=True)
 class Network:
     subnets: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
@@ -176,6 +193,7 @@ class JobSpec:
     kms_key_id: str
     network: Network
     remote_debug: bool
+    debugger: Debugger
     provenance: Provenance
     # Where each SDK-defaults value came from: config key -> file.
     sdk_defaults_sources: Mapping[str, str] = field(default_factory=frozen_map)

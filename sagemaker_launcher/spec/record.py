@@ -1,8 +1,9 @@
 """The record of who launched what, from which code, stored beside the resolved configs (``record.json``).
 
-Format versions: 2 added the redacted, hashed diff and the changed files; 3 (this one) names the code's
+Format versions: 2 added the redacted, hashed diff and the changed files; 3 names the code's
 own commit beside the launcher's checkout (they differ for a reproduced job), the image's digest, how
-processes start, and which SDK-defaults file filled which field. Readers accept every version.
+processes start, and which SDK-defaults file filled which field; 4 (this one) adds the debugger. Readers
+accept every version.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from sagemaker_container.sagemaker_contract.names import CODE_DIR, DEFAULT_BASE_
 from sagemaker_launcher.spec.git import GitState
 from sagemaker_launcher.spec.job import CODE_IMAGE, CODE_UPLOADED, JobSpec
 from sagemaker_launcher.spec.redaction import redact
+from sagemaker_launcher.spec.request import program
 
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 LAUNCHER_SCRIPT = "run_sagemaker_job.py"
 _PACKAGES = ("boto3", "botocore", "yacs", "PyYAML", "torch", "sagemaker-training")
 # Diffs larger than this are cut; the record notes the cut.
@@ -100,6 +102,7 @@ def build_record(
         "image_uri": spec.image_uri,
         "image": {"uri": spec.image_uri, "digest": image.digest, "note": image.note},
         "code": _code_record(spec),
+        "debugger": _debugger_record(spec),
         "locations": {
             "prefix": spec.prefix,
             "config": spec.config_uri,
@@ -115,6 +118,19 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _debugger_record(spec: JobSpec) -> dict[str, Any]:
+    """The job's debugger, and whether the launcher added job_debugger.py beside the code (the hold's
+    runner, then the job's program)."""
+    debugger = spec.debugger
+    return {
+        "port": debugger.port,
+        "adapter": debugger.adapter,
+        "hold_on_failure_seconds": debugger.hold_seconds,
+        "program": program(spec),
+        "module_added": debugger.adds_module and spec.code.source == CODE_UPLOADED,
+    }
 
 
 def _code_record(spec: JobSpec) -> dict[str, Any]:

@@ -11,14 +11,19 @@ what differs on purpose is listed there and here:
   estimator does with ``distribution={"torch_distributed": {"enabled": True}}``) and a forced number
   of processes per host travels as ``sagemaker_mpi_num_of_processes_per_host``, which the image's
   toolkit reads for torchrun too (the SDK has no argument for it);
+- with ``DEBUGGER.HOLD_ON_FAILURE_SECONDS`` the program is the hold's runner, ``job_debugger.py``, which
+  starts the entry point that the ``SM_LAUNCHER_ENTRY_POINT`` variable names;
 - local runs read ``file://`` channels (``FileDataSource``, as SDK local mode writes them) and name
   no role; host mode names no image.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
+from sagemaker_container.job_debugger import RUNNER_FILE
 from sagemaker_container.sagemaker_contract.names import (
     CONFIG_CHANNEL,
     CONTAINER_LOG_LEVEL_HYPERPARAMETER,
@@ -57,16 +62,41 @@ def distribution_hyperparameters(processes: Processes) -> dict[str, Any]:
     return values
 
 
+def processes_per_host(framework_parameters: Mapping[str, Any], gpus: int) -> int | None:
+    """torchrun's ``--nproc_per_node`` as the image's toolkit picks it, or None when it runs the script
+    once. ``framework_parameters`` are the job's ``sagemaker_*`` hyperparameters, decoded (the toolkit's
+    SM_FRAMEWORK_PARAMS); ``gpus`` the host's GPU count (SM_NUM_GPUS)."""
+    if not framework_parameters.get(TORCH_DISTRIBUTED_HYPERPARAMETER):
+        return None
+    return int(framework_parameters.get(PROCESSES_PER_HOST_HYPERPARAMETER) or gpus or 1)
+
+
+def decoded_hyperparameters(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A request's hyperparameters as values (each is sent as JSON text); a text that is not JSON as is."""
+    values = {}
+    for name, text in (request.get("HyperParameters") or {}).items():
+        try:
+            values[name] = json.loads(text)
+        except (TypeError, ValueError):
+            values[name] = text
+    return values
+
+
+def program(spec: JobSpec) -> str:
+    """The script the image's toolkit starts: the entry point, or the hold's runner, which starts it."""
+    return RUNNER_FILE if spec.debugger.holds else spec.code.entry_point
+
+
 def all_hyperparameters(spec: JobSpec) -> dict[str, Any]:
     """Every hyperparameter the job sends, decoded: its own, the script mode's and the distribution's."""
     values = dict(spec.hyperparameters)
     code = spec.code
     if code.source == CODE_IMAGE:
-        values[PROGRAM_HYPERPARAMETER] = code.entry_point
+        values[PROGRAM_HYPERPARAMETER] = program(spec)
     else:
         values.update(
             {
-                PROGRAM_HYPERPARAMETER: code.entry_point,
+                PROGRAM_HYPERPARAMETER: program(spec),
                 SUBMIT_DIRECTORY_HYPERPARAMETER: code.archive_uri,
                 CONTAINER_LOG_LEVEL_HYPERPARAMETER: CONTAINER_LOG_LEVEL,
                 JOB_NAME_HYPERPARAMETER: spec.name,

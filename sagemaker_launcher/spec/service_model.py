@@ -14,11 +14,17 @@ lengths, counts, patterns, allowed values), so a request is refused before anyth
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import importlib.util
+import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # Java's "\p{Name}" / "\P{Name}" / "\pN" property classes.
@@ -45,15 +51,81 @@ class FieldLimits:
         return _compiled(self.pattern, alphabet).fullmatch(text) is not None
 
 
+# The operations whose requests are checked; the extract holds every shape their inputs reach.
+CHECKED_OPERATIONS = ("CreateTrainingJob", "CreateHyperParameterTuningJob")
+# Where extracts are kept, one per botocore model file (its path, size and time in the name).
+_CACHE_DIR = "~/.cache/sm-launcher/service-models"
+
+
 @functools.cache
 def _model() -> dict[str, Any]:
+    """The checked operations and the shapes they reach: about 1% of botocore's SageMaker model, which
+    costs about 0.15 s to import and read on every command. Kept as an extract on disk per model file;
+    built from the whole model (and written, where the cache folder can be) when missing or unreadable."""
+    cached = _extract_path()
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            extract = json.loads(cached.read_text(encoding="utf-8"))
+            if isinstance(extract, dict) and set(extract) == {"operations", "shapes"}:
+                return extract
+    model = _whole_model()
+    extract = _extract(model)
+    if cached is not None:
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+            partial.write_text(json.dumps(extract), encoding="utf-8")
+            os.replace(partial, cached)
+    return extract
+
+
+@functools.cache
+def _whole_model() -> dict[str, Any]:
     import botocore.loaders
 
-    return botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")
+    return botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH")).load_service_model(
+        "sagemaker", "service-2"
+    )
 
 
-def _shapes() -> dict[str, Any]:
-    return _model()["shapes"]
+def _extract_path() -> Path | None:
+    """The extract's file for the model botocore would load; None where that cannot be told cheaply
+    (``AWS_DATA_PATH`` may point botocore at another model)."""
+    found = importlib.util.find_spec("botocore")
+    if os.environ.get("AWS_DATA_PATH") or found is None or not found.submodule_search_locations:
+        return None
+    files = sorted(Path(found.submodule_search_locations[0], "data", "sagemaker").glob("*/service-2.json*"))
+    if not files:
+        return None
+    state = files[-1].stat()
+    key = hashlib.sha256(f"{files[-1]}:{state.st_size}:{state.st_mtime_ns}".encode()).hexdigest()[:16]
+    return Path(_CACHE_DIR).expanduser() / f"sagemaker-{files[-1].parent.name}-{key}.json"
+
+
+def _shape(name: str) -> dict[str, Any]:
+    """One shape of the model: from the extract, or the whole model for a shape the checked
+    operations do not reach."""
+    shapes = _model()["shapes"]
+    return shapes[name] if name in shapes else _whole_model()["shapes"][name]
+
+
+def _extract(model: dict[str, Any]) -> dict[str, Any]:
+    """The checked operations' inputs and every shape they reach."""
+    shapes = model["shapes"]
+    operations = {name: {"input": model["operations"][name]["input"]} for name in CHECKED_OPERATIONS}
+    kept: dict[str, Any] = {}
+    pending = [operation["input"]["shape"] for operation in operations.values()]
+    while pending:
+        name = pending.pop()
+        if name in kept:
+            continue
+        shape = kept[name] = shapes[name]
+        members = [
+            *shape.get("members", {}).values(),
+            *(shape[part] for part in ("member", "key", "value") if part in shape),
+        ]
+        pending += [member["shape"] for member in members]
+    return {"operations": operations, "shapes": kept}
 
 
 def request_problems(operation: str, request: Any, skipped: Iterable[str] = ()) -> list[str]:
@@ -63,7 +135,9 @@ def request_problems(operation: str, request: Any, skipped: Iterable[str] = ()) 
     whose problems (and their members') do not count: a local run's request holds ``file://`` locations
     and no role, which only the local executor reads.
     """
-    shape = _model()["operations"][operation]["input"]["shape"]
+    operations = _model()["operations"]
+    found = operations[operation] if operation in operations else _whole_model()["operations"][operation]
+    shape = found["input"]["shape"]
     problems: list[tuple[str, str]] = []
     _check(shape, request, "", problems)
     fields = tuple(skipped)
@@ -76,7 +150,7 @@ def request_problems(operation: str, request: Any, skipped: Iterable[str] = ()) 
 
 
 def _check(shape_name: str, value: Any, path: str, problems: list[tuple[str, str]]) -> None:
-    shape = _shapes()[shape_name]
+    shape = _shape(shape_name)
     kind = shape["type"]
     limits = field(shape_name)
     if kind == "structure":
@@ -138,7 +212,7 @@ def _join(path: str, member: str) -> str:
 @functools.cache
 def field(shape_name: str) -> FieldLimits:
     """Return the limits of a shape of the SageMaker service model, e.g. ``field("TrainingJobName")``."""
-    shape = _shapes()[shape_name]
+    shape = _shape(shape_name)
     return FieldLimits(
         name=shape_name,
         min=shape.get("min"),

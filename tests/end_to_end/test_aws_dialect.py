@@ -20,7 +20,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 from support.aws import BUCKET, REGION, ROLE_ARN
-from support.aws_dialect import AwsDialect, Faults, Knobs, serve
+from support.aws_dialect import AwsDialect, Faults, Knobs, operation_marker, serve
 
 STANDARD = Config(retries={"mode": "standard"})
 ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -532,13 +532,13 @@ def test_calls_and_requests_are_kept_until_moto_is_reset(aws: str, aws_dialect: 
 
 
 def test_faults_act_on_the_stream_and_bodies_pass_unchanged(aws: str, aws_dialect: AwsDialect) -> None:
-    aws_dialect.faults = Faults(reject_marker=b"SageMaker.ListTrainingJobs")
+    aws_dialect.faults = Faults(reject_marker=operation_marker("SageMaker.ListTrainingJobs"))
     assert error_of(client("sagemaker", aws, ONE_TRY).list_training_jobs) == {
         "Code": "ValidationException",
         "Message": "rejected by the test proxy",
         "Status": 400,
     }
-    aws_dialect.faults = Faults(drop_answer_marker=b"SageMaker.CreateTrainingJob")
+    aws_dialect.faults = Faults(drop_answer_marker=operation_marker("SageMaker.CreateTrainingJob"))
     with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
         client("sagemaker", aws, ONE_TRY).create_training_job(**job_request("answer-lost"))
     assert aws_dialect.calls["SageMaker.CreateTrainingJob"] == 1  # the service acted all the same

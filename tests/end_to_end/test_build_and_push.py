@@ -27,7 +27,7 @@ from support.ci import missing
 from support.commands import REPO_ROOT
 from support.docker import PROVISION_HINT, require_image
 
-from sagemaker_launcher.local.host_mode import free_port
+from sagemaker_launcher.config.run_modes import free_port
 
 SCRIPT = REPO_ROOT / "build_and_push.sh"
 BASE_IMAGE = "sm-launcher-base:py311"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from support.container import final_weights, make_tree, start_job, write_digits_data
 
-from sagemaker_launcher.local.host_mode import free_port
+from sagemaker_launcher.config.run_modes import free_port
 
 HOSTS = ["algo-1", "algo-2"]
 # How long the second host must keep waiting, after training, while the first one is held.

@@ -25,7 +25,7 @@ from support.container import (
     write_digits_data,
 )
 
-from sagemaker_launcher.local.host_mode import free_port
+from sagemaker_launcher.config.run_modes import free_port
 
 HOSTS = ["algo-1", "algo-2"]
 PROCESSES_PER_HOST = 2

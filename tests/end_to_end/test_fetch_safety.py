@@ -257,7 +257,7 @@ def test_an_archive_declaring_more_than_fits_is_refused_before_writing(aws: str,
     job_with_model((work / "bomb.tar.gz").read_bytes())
     dest = tmp_path / "dest"
     output = run_cli("fetch", JOB, "--dest", str(dest), expect_exit=1).output
-    assert "unpacks to 10995116277760 bytes" in output and "bytes are free in" in output
+    assert "unpacks to at least 10995116277760 bytes" in output and "bytes are free in" in output
     assert not dest.exists()
 
 
@@ -345,3 +345,36 @@ def test_a_full_disk_leaves_nothing_and_a_rerun_works(
     assert f"Error: {message}" in stderr and "(File too large); nothing of it was kept" in stderr, when
     assert "Traceback" not in stdout + stderr
     assert_clean_then_fetched(dest, member[0].name, 3 * 1024 * 1024)
+
+
+def bomb(members: int, size: int) -> bytes:
+    """A small gzipped tar of ``members`` files of ``size`` zero bytes each: it unpacks to far more."""
+    buffer = io.BytesIO()
+    zeros = io.BytesIO(bytes(size))
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        for index in range(members):
+            info = tarfile.TarInfo(f"shard-{index}.bin")
+            info.size = size
+            zeros.seek(0)
+            archive.addfile(info, zeros)
+    return buffer.getvalue()
+
+
+def test_an_archive_that_unpacks_to_more_than_allowed_is_refused_at_the_header_that_crosses(
+    aws: str, tmp_path: Path
+) -> None:
+    """The bound is checked header by header: the rest of the archive is never decompressed."""
+    data = bomb(members=40, size=32 * 1024 * 1024)  # 1.25 GiB of zeros in a few MB
+    job_with_model(data)
+    dest = tmp_path / "dest"
+    started = time.monotonic()
+    refused = run_cli("fetch", JOB, "--dest", str(dest), "--max-size", "50M", expect_exit=1).output
+    assert time.monotonic() - started < 15
+    assert "unpacks to at least 67108864 bytes" in refused and "more than --max-size" in refused
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize("size", ["inf", "nan", "-1", "2X"])
+def test_a_max_size_that_is_no_number_of_bytes_is_refused(aws: str, size: str) -> None:
+    result = run_cli("fetch", JOB, "--max-size", size, expect_exit=2)
+    assert "Invalid value for '--max-size'" in result.output and "Traceback" not in result.output

@@ -83,7 +83,9 @@ def test_example_config_launches_with_record_configs_and_tags(aws: str) -> None:
         "entry_point": "main.py",
         "commit": record["git"]["commit"],
     }
-    assert record["record_version"] == 3
+    assert record["record_version"] == 4
+    assert record["debugger"]["hold_on_failure_seconds"] == 0 and not record["debugger"]["module_added"]
+    assert record["debugger"]["program"] == "main.py"
     assert record["processes"] == "torchrun, one process per GPU"
     assert "sagemaker" not in record["packages"]
     assert tags_of(job) == {

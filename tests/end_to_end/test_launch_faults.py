@@ -14,16 +14,17 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from support.aws import BUCKET, aws_environment, s3_keys, s3_text, training_jobs
-from support.aws_dialect import AwsDialect, Faults, faulty_endpoint
-from support.commands import REPO_ROOT, python_command
+from support.aws_dialect import AwsDialect, Faults, faulty_endpoint, operation_marker
+from support.commands import REPO_ROOT, python_command, run_cli
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
-CREATE_TARGET = b"SageMaker.CreateTrainingJob"
-CREATE_TUNING_TARGET = b"SageMaker.CreateHyperParameterTuningJob"
+CREATE_TARGET = operation_marker("SageMaker.CreateTrainingJob")
+CREATE_TUNING_TARGET = operation_marker("SageMaker.CreateHyperParameterTuningJob")
 
 
 @pytest.fixture(autouse=True)
@@ -299,3 +300,78 @@ def test_ctrl_c_exits_130_on_the_job_commands(aws: str, command: list[str]) -> N
     assert process.returncode == 130, stderr
     # One line: "Interrupted.", or for logs "Stopped following; job ... keeps running."
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
+
+
+def interrupted_launch(
+    aws: str, faults: Faults, signum: int, *overrides: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """A launch through the fault proxy, sent ``signum`` once the fault holds it; its result and the
+    seconds from the signal to its end."""
+    with faulty_endpoint(aws, faults) as proxy:
+        env = {**os.environ, **aws_environment(proxy), "AWS_MAX_ATTEMPTS": "1"}
+        process = subprocess.Popen(
+            python_command("--config", EXAMPLE, *overrides),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert faults.stalled.wait(60), "the launch never reached the fault"
+        process.send_signal(signum)
+        signalled = time.monotonic()
+        time.sleep(0.5)  # the request goes on to the service a moment after the interrupt
+        faults.released.set()
+        stdout, stderr = process.communicate(timeout=120)
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return done, time.monotonic() - signalled
+
+
+def test_ctrl_c_while_create_training_job_is_on_its_way_keeps_the_job_it_creates(aws: str) -> None:
+    """The request reaches SageMaker after the interrupt: the launcher waits for the answer and keeps the
+    job's files, rather than removing them from under a job that runs."""
+    done, _ = interrupted_launch(aws, Faults(stall_request_marker=CREATE_TARGET), signal.SIGINT)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    [job] = training_jobs()
+    name = job["TrainingJobName"]
+    assert "waiting for SageMaker's answer" in done.stderr
+    assert f"Interrupted: Training job {name} was created all the same" in done.stderr
+    assert {key.rsplit("/", 1)[1] for key in s3_keys()} == {
+        "record.json", "request.json", "sagemaker_config.yaml", "training_config.yaml"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_mid_upload_undo_like_ctrl_c(aws: str, tmp_path: Path, signum: int) -> None:
+    done, _ = interrupted_launch(
+        aws, Faults(stall_after_bytes=700_000), signum, "INPUTS.extra", str(input_folder(tmp_path))
+    )
+    assert_nothing_left(done, 130)
+    [line] = done.stderr.strip().splitlines()[-1:]
+    assert line.startswith("Interrupted: No job was created, and the"), done.stderr
+
+
+def test_a_network_blip_during_the_uploads_does_not_defeat_the_undo(aws: str, tmp_path: Path) -> None:
+    """The upload fails in a 0.8 s outage, and the undo, starting inside it, retries until it is over."""
+    folder = input_folder(tmp_path)
+    with faulty_endpoint(aws, Faults(cut_after_bytes=900_000, outage_seconds=0.8)) as proxy:
+        done = launch(proxy, "INPUTS.extra", str(folder))
+    assert_nothing_left(done)
+    assert "No job was created, and the" in done.stderr and "were removed" in done.stderr
+
+
+def test_clean_up_removes_what_a_failed_launch_left_and_refuses_a_live_jobs_files(aws: str) -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    prefix = "digits-baseline/digits-20261201-000000-dead/"
+    s3.put_object(Bucket=BUCKET, Key=prefix + "config/record.json", Body=b"{}")
+    s3.create_multipart_upload(Bucket=BUCKET, Key=prefix + "inputs/extra/big.bin")
+    said = run_cli("clean-up", f"s3://{BUCKET}/{prefix}").output
+    assert "Removed 1 file(s)" in said and "aborted 1 unfinished upload(s)" in said
+    assert s3_keys() == [] and s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    launched = run_cli("--config", EXAMPLE).output
+    live = launched.split("configs and record: ")[1].split()[0].removesuffix("config/")
+    refused = run_cli("clean-up", live, expect_exit=1).output
+    assert "exists, so" in refused and "nothing was removed" in refused
+    assert len(s3_keys()) == 4

@@ -156,6 +156,22 @@ def no_compose_path(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PATH": str(tools)}
 
 
+def two_hosts_started(config: Path) -> subprocess.Popen[str]:
+    """A two-host run of ``config``, returned once its script has printed "started"."""
+    process = subprocess.Popen(
+        python_command("--config", str(config), "SAGEMAKER.INSTANCE_COUNT", "2"),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "started" in line:
+            break
+    return process
+
+
 def test_two_containers_show_every_exit_status_and_compare_says_failed(tmp_path: Path) -> None:
     require_image(TRAINING_IMAGE)
     config = config_file(tmp_path, "local")
@@ -177,17 +193,7 @@ def test_ctrl_c_stops_and_removes_every_container(tmp_path: Path) -> None:
     code.mkdir()
     config = config_file(tmp_path, "local")
     (code / "train.py").write_text("import time\nprint('started', flush=True)\ntime.sleep(600)\n")
-    process = subprocess.Popen(
-        python_command("--config", str(config), "SAGEMAKER.INSTANCE_COUNT", "2"),
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "started" in line:
-            break
+    process = two_hosts_started(config)
     time.sleep(1)  # both containers up
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -244,3 +250,36 @@ def test_a_local_dry_run_prints_the_request_it_would_execute(tmp_path: Path, ins
         assert "RoleArn" not in request and "Traceback" not in result.output
         assert ("TrainingImage" in request["AlgorithmSpecification"]) == (instance_type == "local")
     assert not (tmp_path / "runs").exists(), "a dry run writes nothing"
+
+
+def test_ctrl_c_in_host_mode_stops_every_process_and_says_so_in_one_line(tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    (tmp_path / "code" / "train.py").write_text(
+        "import time\nprint('started', flush=True)\ntime.sleep(600)\n"
+    )
+    process = two_hosts_started(config)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("Interrupted: local run executor-")
+    [job] = runs_of(tmp_path)
+    assert json.loads((job / "status.json").read_text())["status"] == "Stopped"
+
+
+def test_a_module_linked_into_the_code_folder_arrives_as_its_files(tmp_path: Path) -> None:
+    """Teams link shared code into a job's folder; the job gets the files, not a link to this disk."""
+    shared = tmp_path / "shared" / "common"
+    shared.mkdir(parents=True)
+    (shared / "__init__.py").write_text("GREETING = 'from the shared module'\n")
+    config = config_file(tmp_path)
+    code = tmp_path / "code"
+    (code / "common").symlink_to(shared)
+    (code / "train.py").write_text("import common\nprint(common.GREETING)\n")
+    done = run(config)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "from the shared module" in done.stdout
+    [job] = runs_of(tmp_path)
+    with tarfile.open(job / "code/sourcedir.tar.gz") as archive:
+        member = archive.getmember("common/__init__.py")
+        assert member.isfile() and not any(item.issym() for item in archive.getmembers())

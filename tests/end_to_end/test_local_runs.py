@@ -21,7 +21,7 @@ from pathlib import Path
 from support.commands import REPO_ROOT, local_launch_command, python_command
 from support.docker import TRAINING_IMAGE, job_containers, stop_first_container_after_an_epoch
 
-from sagemaker_launcher.local.host_mode import free_port
+from sagemaker_launcher.config.run_modes import free_port
 
 # SDK local mode names hosts algo-N-<suffix>; host mode and SageMaker name them algo-N.
 WEIGHTS = re.compile(r"Host (algo-\d+)\S* final weights sha256=([0-9a-f]{64})")
@@ -196,11 +196,12 @@ BREAKPOINT_SCRIPT = (
     "breakpoint()\n"
     "open(os.path.join(os.environ['SM_MODEL_DIR'], 'done.txt'), 'w').write(str(value))\n"
 )
-WAITING = re.compile(r"socket_pdb: waiting on ([0-9.]+):(\d+)")
+WAITING = re.compile(r"job_debugger: breakpoint\(\) at .*; pdb waits on port (\d+)")
 
 
 def debug_over_socket(config: str, runs: Path, tmp_path: Path, port: int) -> None:
-    """Run ``BREAKPOINT_SCRIPT`` with socket_pdb, drive pdb over TCP, check the job saw the change."""
+    """Run ``BREAKPOINT_SCRIPT`` with breakpoint() served by job_debugger.py (which the launcher adds beside
+    the script), drive pdb over TCP on the loopback, check the job saw the change."""
     code = tmp_path / "code"
     command = script_job_command(
         config,
@@ -208,11 +209,10 @@ def debug_over_socket(config: str, runs: Path, tmp_path: Path, port: int) -> Non
         code,
         BREAKPOINT_SCRIPT,
         "SAGEMAKER.ENVIRONMENT.PYTHONBREAKPOINT",
-        "socket_pdb.set_trace",
-        "SAGEMAKER.ENVIRONMENT.SOCKET_PDB_PORT",
+        "job_debugger.set_trace",
+        "DEBUGGER.PORT",
         str(port),
     )
-    shutil.copy(REPO_ROOT / "sagemaker_container/socket_pdb.py", code)
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
@@ -229,7 +229,8 @@ def debug_over_socket(config: str, runs: Path, tmp_path: Path, port: int) -> Non
             if waiting:
                 break
         assert waiting, "the job never announced its debugger port"
-        with socket.create_connection((waiting[1], int(waiting[2])), timeout=60) as connection:
+        assert int(waiting[1]) == port
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
             descriptor = connection.fileno()
             read_until(descriptor, b"(Pdb) ")
             connection.sendall(b"p value + 1\n")

@@ -75,7 +75,7 @@ def test_reproduce_runs_an_old_job_again_from_its_record(old_job: str, tmp_path:
         1
     )
     record = s3_json(f"digits-baseline/{child}/config/record.json")
-    assert record["record_version"] == 3 and record["parent_job"] == old_job
+    assert record["record_version"] == 4 and record["parent_job"] == old_job
     # A version-2 record names one commit: the code's, which the new record keeps as the code's commit.
     assert record["code"] == {
         "source": "parent",

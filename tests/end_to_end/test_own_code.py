@@ -370,7 +370,7 @@ def test_own_code_trains_in_docker_local_mode_on_two_containers(tmp_path: Path, 
     ("overrides", "expected"),
     [
         (["HYPERPARAMETERS.sagemaker_program", "x.py"], "reserved 'sagemaker_' prefix"),
-        (["HYPERPARAMETERS.bad\rname", "1"], "does not fit the API's patterns"),
+        (["HYPERPARAMETERS.bad\rname", "1"], "'HYPERPARAMETERS.bad\\rname' = '1' has a name a script cannot"),
         (["HYPERPARAMETERS.note", "x" * 2600], "too long to send as a hyperparameter"),
         (["TRAINING.CONFIG_FILE", "configs/training_config.yaml"], "no training defaults"),
         (["SOLVER.EPOCHS", "3"], "Script arguments are set as HYPERPARAMETERS"),

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import yaml
 from support.aws import BUCKET, REGION, aws_environment, described, s3_keys, s3_text, training_jobs
-from support.aws_dialect import AwsDialect, Faults, faulty_endpoint
+from support.aws_dialect import AwsDialect, Faults, faulty_endpoint, operation_marker
 from support.commands import REPO_ROOT, python_command, run_cli, write_yaml
 
 EXAMPLE = str(REPO_ROOT / "configs/sagemaker_config.yaml")
@@ -72,7 +72,9 @@ def test_list_asks_only_for_this_tools_jobs_in_an_account_of_10000_others(aws_di
 # ---------------------------------------------------------------------------------------------- #
 def test_an_undo_that_may_not_delete_names_what_it_left_and_the_permission(aws_dialect: AwsDialect) -> None:
     aws_dialect.knobs.deny_delete_prefix = "digits-baseline/"
-    with faulty_endpoint(aws_dialect.url, Faults(reject_marker=b"SageMaker.CreateTrainingJob")) as proxy:
+    with faulty_endpoint(
+        aws_dialect.url, Faults(reject_marker=operation_marker("SageMaker.CreateTrainingJob"))
+    ) as proxy:
         done = launch_process(aws_dialect.url, AWS_ENDPOINT_URL_SAGEMAKER=proxy)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     left = s3_keys()

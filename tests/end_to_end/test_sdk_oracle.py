@@ -44,6 +44,13 @@ EXPLAINED = {
         "SAGEMAKER.PROCESSES_PER_HOST set to a number: the toolkit's torchrun runner takes --nproc_per_node "
         "from it; the SDK has no argument for it with torch_distributed."
     ),
+    'differs: HyperParameters.sagemaker_program: ours "\\"job_debugger.py\\"", SDK "\\"train.py\\""': (
+        "DEBUGGER.HOLD_ON_FAILURE_SECONDS: the program is the hold's runner (job_debugger.py, added beside "
+        "the code and recorded), which starts the entry point SM_LAUNCHER_ENTRY_POINT names in Environment."
+    ),
+    'differs: HyperParameters.sagemaker_program: ours "\\"job_debugger.py\\"", SDK "\\"main.py\\""': (
+        "the same with the code in the image (DEBUGGER.IMAGE_HAS_RUNNER: the image carries the runner)."
+    ),
     "only SDK: TrainingJobDefinition.StaticHyperParameters.sagemaker_estimator_class_name": (
         "the SDK's own metadata for re-attaching an estimator (sent by framework estimators even with "
         "include_cls_metadata=False); no container reads it."
@@ -167,6 +174,12 @@ def training_cases(tmp_path: Path) -> dict[str, JobSpec]:
         "no metrics, own tags, checkpoints elsewhere": spec_of(TEAM_BASE, *script, *elsewhere),
         "remote debugging": spec_of(EXAMPLE, "SAGEMAKER.ENABLE_REMOTE_DEBUG", "true"),
         "reproduced from a parent's code archive": spec_of(EXAMPLE, parent=parent),
+        "own script held on failure, debugpy": spec_of(
+            EXAMPLE, *script, "DEBUGGER.HOLD_ON_FAILURE_SECONDS", "600", "DEBUGGER.ADAPTER", "debugpy"
+        ),
+        "digits in the image, held on failure": spec_of(
+            EXAMPLE, "DEBUGGER.HOLD_ON_FAILURE_SECONDS", "600", "DEBUGGER.IMAGE_HAS_RUNNER", "true"
+        ),
     }
 
 

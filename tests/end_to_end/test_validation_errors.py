@@ -53,11 +53,27 @@ BAD_OVERRIDES = [
     (["INPUTS.config", "s3://b-1/x"], "reserved channel name 'config'"),
     (["SAGEMAKER.SOURCE_DIR", "no_such_dir"], "SAGEMAKER.SOURCE_DIR = 'no_such_dir' is not a folder"),
     (["SAGEMAKER.SOURCE_DIR", "configs"], "SAGEMAKER.ENTRY_POINT = 'main.py' is not a file"),
+    (
+        ["SAGEMAKER.SOURCE_DIR", "sagemaker_container", "SAGEMAKER.ENTRY_POINT", "../run_sagemaker_job.py"],
+        "SAGEMAKER.ENTRY_POINT = '../run_sagemaker_job.py' must be a path inside the code folder",
+    ),
+    (["SAGEMAKER.ENTRY_POINT", "/opt/ml/code/main.py"], "must be a path inside the code folder"),
+    (
+        ["SAGEMAKER.SOURCE_DIR", "sagemaker_container", "SAGEMAKER.ENTRY_POINT", "__pycache__/main.py"],
+        "SAGEMAKER.ENTRY_POINT = '__pycache__/main.py' is not a file in SAGEMAKER.SOURCE_DIR",
+    ),
     (["SAGEMAKER.ENVIRONMENT.1BAD", "x"], "SAGEMAKER.ENVIRONMENT.1BAD"),
     (["SAGEMAKER.TAGS.team", "a" * 300], "does not fit the API's TagValue"),
     (["SAGEMAKER.TAGS.aws:owner", "me"], "reserved tag key"),
     (["SAGEMAKER.TAGS.sm-launcher:experiment", "x"], "reserved tag key"),
     (["NETWORK.SUBNETS", "[subnet-0abc]"], "NETWORK.SECURITY_GROUP_IDS = [] is empty while its partner"),
+    (["DEBUGGER.ADAPTER", "gdb"], "DEBUGGER.ADAPTER = 'gdb' must be one of pdb, debugpy"),
+    (["DEBUGGER.PORT", "80"], "DEBUGGER.PORT = 80 must leave room for one port per process"),
+    (["DEBUGGER.PORT", "65530"], "(here 65537)"),
+    (["DEBUGGER.HOLD_ON_FAILURE_SECONDS", "-1"], "DEBUGGER.HOLD_ON_FAILURE_SECONDS = -1 must be at least 0"),
+    (["DEBUGGER.HOLD_ON_FAILURE_SECONDS", "3601"], "is longer than the job may run"),
+    (["DEBUGGER.HOLD_ON_FAILURE_SECONDS", "600"], "with SAGEMAKER.SOURCE_DIR '' the code is the image's"),
+    (["SAGEMAKER.ENVIRONMENT.SM_LAUNCHER_HOLD_ON_FAILURE_SECONDS", "5"], "set those instead"),
     (
         ["NETWORK.SUBNETS", "[subnet-0abc]", "NETWORK.SECURITY_GROUP_IDS", "['sg 1']"],
         "has an invalid ID 'sg 1'",
@@ -168,3 +184,134 @@ def test_help_lists_examples_and_the_override_convention() -> None:
     assert done.returncode == 0
     assert "KEY VALUE" in done.stdout and "--dry-run" in done.stdout
     assert "SAGEMAKER.INSTANCE_COUNT 2 SOLVER.BASE_LR 0.01" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["a=b", "has space", "-leading", "tab\tname", ""])
+def test_a_script_argument_name_a_command_line_cannot_carry_is_refused(tmp_path: Path, name: str) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("print('hi')\n")
+    config = write_yaml(
+        tmp_path / "job.yaml",
+        {
+            "SAGEMAKER": {
+                "INSTANCE_TYPE": "local_process",
+                "SOURCE_DIR": str(code),
+                "ENTRY_POINT": "train.py",
+            },
+            "TRAINING": {"DEFAULTS": ""},
+            "HYPERPARAMETERS": {name: "1"},
+            "LOCAL": {"RUNS_DIR": str(tmp_path / "runs")},
+        },
+    )
+    result = run_cli("--config", str(config), expect_exit=1)
+    assert "has a name a script cannot receive" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "processes", "most"),
+    [("ml.g5.xlarge", "1000000", "at most 4"), ("ml.g5.12xlarge", "49", "at most 48")],
+)
+def test_processes_per_host_are_bounded_by_what_the_instance_has(
+    instance_type: str, processes: str, most: str
+) -> None:
+    result = run_cli(
+        "--config", EXAMPLE, "SAGEMAKER.INSTANCE_TYPE", instance_type,
+        "SAGEMAKER.PROCESSES_PER_HOST", processes, "--dry-run", expect_exit=1,
+    )  # fmt: skip
+    assert f"is more processes than an {instance_type} can run side by side: {most}" in result.output
+
+
+def local_inputs(digits: Path) -> list[str]:
+    """Overrides giving configs/local_process.yaml the example's channels, wherever the tests made them."""
+    return ["INPUTS.train", str(digits / "train"), "INPUTS.validation", str(digits / "validation")]
+
+
+def test_processes_per_host_are_bounded_by_this_machine_locally(digits: Path) -> None:
+    import os
+
+    many = str((os.cpu_count() or 1) + 1)
+    result = run_cli(
+        "--config",
+        "configs/local_process.yaml",
+        *local_inputs(digits),
+        "SAGEMAKER.PROCESSES_PER_HOST",
+        many,
+        expect_exit=1,
+    )
+    assert "is more processes than this machine can run side by side" in result.output
+
+
+def test_a_runs_dir_that_cannot_hold_a_run_is_refused_before_anything_runs(
+    tmp_path: Path, digits: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli(
+        "--config",
+        "configs/local_process.yaml",
+        *local_inputs(digits),
+        "LOCAL.RUNS_DIR",
+        str(blocker / "runs"),
+        expect_exit=1,
+    )
+    assert f"cannot hold this run's folder: {blocker} is not a folder" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_an_unreadable_input_file_is_one_paragraph_before_anything_is_written() -> None:
+    """Run as an unprivileged user where the tests run as root (root reads any file), in a folder of
+    /tmp that user can reach (pytest's own temporary folders are private to root)."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as place:
+        home = Path(place)
+        home.chmod(0o755)
+        folder = home / "extra"
+        folder.mkdir()
+        (folder / "ok.csv").write_text("1\n")
+        locked = folder / "locked.csv"
+        locked.write_text("2\n")
+        locked.chmod(0)
+        command = python_command("--config", EXAMPLE, "INPUTS.extra", str(folder), "--dry-run")
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        # That user's own home: the SDK defaults files are looked for there.
+        env = {**os.environ, "HOME": str(home)}
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=False, env=env
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"holds {locked}, which cannot be read (permission denied)" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("link_target", "problem"),
+    [
+        ("../does-not-exist.py", "is a link to ../does-not-exist.py, which does not exist"),
+        ("..", "links back to"),
+    ],
+)
+def test_a_link_in_the_code_folder_that_cannot_be_packed_is_refused_before_anything_is_written(
+    tmp_path: Path, aws: str, link_target: str, problem: str
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "train.py").write_text("print('hi')\n")
+    (code / "odd").symlink_to(link_target)
+    result = run_cli(
+        "--config",
+        EXAMPLE,
+        "SAGEMAKER.SOURCE_DIR",
+        str(code),
+        "SAGEMAKER.ENTRY_POINT",
+        "train.py",
+        expect_exit=1,
+    )
+    assert f"SAGEMAKER.SOURCE_DIR ({code}): {code / 'odd'} {problem}" in result.output
+    assert "Traceback" not in result.output
+    assert s3_keys() == [] and training_jobs() == []

@@ -74,10 +74,20 @@ class Faults:
     reject_marker: bytes | None = None
     # Forward a request holding this marker, then close the connection instead of relaying the answer.
     drop_answer_marker: bytes | None = None
+    # Hold a request holding this marker until ``released`` is set (``stalled`` is set meanwhile), then
+    # forward it: a request on its way when the client is interrupted.
+    stall_request_marker: bytes | None = None
     sent: int = 0
     _cut_done: bool = False
     _cut_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def operation_marker(operation: str) -> bytes:
+    """A marker matching only the request of a JSON-protocol ``operation`` ("SageMaker.CreateTrainingJob"):
+    its header line with the raw line breaks around it, which no body (a record quoting the tests' own
+    source in its git diff, say) can hold."""
+    return f"\r\nX-Amz-Target: {operation}\r\n".encode()
 
 
 # Default on-demand training prices (USD an hour) of the Price List the dialect serves.
@@ -739,6 +749,9 @@ class AwsDialect:
                 except (_Closed, _Cut, ValueError):
                     return
                 faults = self.faults
+                if faults.stall_request_marker and faults.stall_request_marker in request.raw:
+                    faults.stalled.set()
+                    faults.released.wait()
                 if faults.reject_marker and faults.reject_marker in request.raw:
                     body = b'{"__type":"ValidationException","message":"rejected by the test proxy"}'
                     client.sendall(REJECTION % (len(body), body))
