@@ -261,29 +261,25 @@ def test_a_runs_dir_that_cannot_hold_a_run_is_refused_before_anything_runs(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
 
 
-def test_an_unreadable_input_file_is_one_paragraph_before_anything_is_written() -> None:
-    """Run as an unprivileged user where the tests run as root (root reads any file), in a folder of
-    /tmp that user can reach (pytest's own temporary folders are private to root)."""
+def test_an_unreadable_input_file_is_one_paragraph_before_anything_is_written(tmp_path: Path) -> None:
+    """Where the tests run as root (which reads any file), the launcher runs as root without its
+    capabilities, so a file's permission bits hold for it as for anyone, wherever the checkout lies."""
     import os
-    import tempfile
 
-    with tempfile.TemporaryDirectory() as place:
-        home = Path(place)
-        home.chmod(0o755)
-        folder = home / "extra"
-        folder.mkdir()
-        (folder / "ok.csv").write_text("1\n")
-        locked = folder / "locked.csv"
-        locked.write_text("2\n")
-        locked.chmod(0)
-        command = python_command("--config", EXAMPLE, "INPUTS.extra", str(folder), "--dry-run")
-        if os.geteuid() == 0:
-            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-        # That user's own home: the SDK defaults files are looked for there.
-        env = {**os.environ, "HOME": str(home)}
-        done = subprocess.run(
-            command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=False, env=env
-        )
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "ok.csv").write_text("1\n")
+    locked = folder / "locked.csv"
+    locked.write_text("2\n")
+    locked.chmod(0)
+    command = python_command("--config", EXAMPLE, "INPUTS.extra", str(folder), "--dry-run")
+    if os.geteuid() == 0:
+        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *command]
+    # A home of its own: the SDK defaults files are looked for there.
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=False, env=env
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"holds {locked}, which cannot be read (permission denied)" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
