@@ -49,6 +49,8 @@ _TOOLKIT_WAITS = "Waiting for the process to finish"
 # torchrun's failure summary: "rank      : 1 (local_rank: 1)".
 _LOCAL_RANK = re.compile(r"\(local_rank: (\d+)\)")
 _TOOLKIT_LOG = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ sagemaker")
+# A failure reason naming an /opt/ml path that does not exist (a path the code built itself).
+_MISSING_OPT_ML = re.compile(r"No such file or directory: '/opt/ml/")
 
 
 def _echo(line: str) -> None:
@@ -189,6 +191,16 @@ def _report_failures(spec: JobSpec, trees: Sequence[HostTree], started: Sequence
         _echo(
             f"Host {entry.host} {state}"
             + (f": {reasons[entry.host]}" if entry.host in reasons and code else ".")
+        )
+    if spec.instance_type == LOCAL_PROCESS and any(
+        _MISSING_OPT_ML.search(reason) for reason in reasons.values()
+    ):
+        _echo(
+            "Host mode: the script looked for a path under /opt/ml, which this machine does not have. "
+            "Values in hyperparameters and configs are pointed into each host's tree, but paths the code "
+            "builds itself are not: read them from the toolkit's variables (SM_CHANNEL_<NAME>, "
+            "SM_MODEL_DIR, SM_OUTPUT_DATA_DIR), or run the same config with SAGEMAKER.INSTANCE_TYPE local "
+            "(Docker), where /opt/ml is the container's."
         )
     return reasons
 

@@ -105,6 +105,16 @@ def test_host_mode_points_opt_ml_values_into_the_hosts_tree(tmp_path: Path) -> N
     assert "hyperparameter out" in done.stderr
 
 
+def test_a_path_the_script_builds_under_opt_ml_is_named_with_the_way_out(tmp_path: Path) -> None:
+    """Many public scripts hard-code /opt/ml/input/data; host mode cannot rewrite code, so it says how."""
+    config = config_file(tmp_path)
+    (tmp_path / "code" / "train.py").write_text("open('/opt/ml/input/data/training/points.csv')\n")
+    done = run(config)
+    assert done.returncode != 0
+    assert "No such file or directory: '/opt/ml/input/data/training/points.csv'" in done.stderr
+    assert "SM_CHANNEL_<NAME>" in done.stderr and "SAGEMAKER.INSTANCE_TYPE local (Docker)" in done.stderr
+
+
 def test_a_rerun_finds_nothing_a_run_left_and_the_users_folders_stay_untouched(tmp_path: Path) -> None:
     config = config_file(tmp_path)
     code, data = tmp_path / "code", tmp_path / "data" / "training"
