@@ -405,7 +405,13 @@ def test_ctrl_c_stops_a_local_sweep_and_names_its_runs_and_the_points_left(tmp_p
     os.killpg(process.pid, signal.SIGINT)
     output = "".join(seen) + process.communicate(timeout=120)[0]
     assert process.returncode == 130, output
-    failed, stopped = run_names(tmp_path)
+    # Both runs may start within one second, so their names sort by a random suffix: tell them by status.
+    statuses = {
+        json.loads((tmp_path / "runs" / "tiny" / name / "status.json").read_text())["status"]: name
+        for name in run_names(tmp_path)
+    }
+    assert sorted(statuses) == ["Failed", "Stopped"], statuses
+    failed, stopped = statuses["Failed"], statuses["Stopped"]
     last = " ".join(output.strip().splitlines()[-1].split())
     assert last.startswith("Interrupted: local run "), output
     assert "stopped at point 2 of 3" in last
