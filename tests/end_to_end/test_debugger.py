@@ -137,6 +137,17 @@ def finish(process: subprocess.Popen[str], lines: list[str]) -> int:
     return process.returncode
 
 
+def run_job(config: Path) -> subprocess.CompletedProcess[str]:
+    """A whole run of ``config`` to its end, its output kept."""
+    return subprocess.run(
+        python_command("--config", str(config)),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=JOB_TIMEOUT,
+    )
+
+
 def run_status(tmp_path: Path) -> dict[str, object]:
     [status] = (tmp_path / "runs").glob("*/*/status.json")
     return json.loads(status.read_text())
@@ -166,13 +177,7 @@ def test_a_crashing_script_is_held_on_its_failing_frame_and_then_fails_as_it_wou
     held = run_status(tmp_path / "held")
     # The same job without the hold fails with the same error message.
     plain = own_job(tmp_path / "plain", CRASHING)
-    done = subprocess.run(
-        python_command("--config", str(plain)),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=JOB_TIMEOUT,
-    )
+    done = run_job(plain)
     assert done.returncode == 1, done.stderr[-3000:]
     reason = run_status(tmp_path / "plain")["failure_reason"]
     assert isinstance(reason, str) and isinstance(held["failure_reason"], str)
@@ -184,13 +189,7 @@ def test_a_crashing_script_is_held_on_its_failing_frame_and_then_fails_as_it_wou
 
 def test_the_hold_ends_the_job_when_no_debugger_comes(tmp_path: Path) -> None:
     config = own_job(tmp_path, CRASHING, HOLD_ON_FAILURE_SECONDS=3)
-    done = subprocess.run(
-        python_command("--config", str(config)),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=JOB_TIMEOUT,
-    )
+    done = run_job(config)
     assert done.returncode == 1
     assert "no debugger quit within 3 s (DEBUGGER.HOLD_ON_FAILURE_SECONDS): the process ends" in done.stdout
     assert "ZeroDivisionError" in str(run_status(tmp_path)["failure_reason"])
