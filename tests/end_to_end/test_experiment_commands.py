@@ -15,7 +15,7 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +193,11 @@ def test_show_prints_status_record_configs_metrics_and_artifacts(
     assert "  validation:accuracy: 0.97" in output
 
 
-def test_show_and_logs_work_for_a_job_this_tool_did_not_launch(aws: str) -> None:
+def test_show_and_logs_work_for_a_job_this_tool_did_not_launch(
+    aws: str, end_job: Callable[..., None]
+) -> None:
     foreign_job("made-elsewhere")
+    end_job("made-elsewhere")  # finished now, not after the dialect's lifecycle steps (slow under load)
     seed_logs("made-elsewhere", {"algo-1": [(0, "hello")]})
 
     output = run_cli("show", "made-elsewhere").output
